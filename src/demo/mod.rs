@@ -1,0 +1,1 @@
+//! Embedded loopback demo server (being written).

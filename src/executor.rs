@@ -1,0 +1,176 @@
+//! The event loop: a single-threaded executor parked on the async-io reactor.
+//!
+//! # Why
+//!
+//! Python's `asyncio.run(main())` starts one thread's event loop: it runs
+//! coroutines until they wait, and while every coroutine waits it sleeps in
+//! the operating system's I/O poller (epoll, kqueue) until a socket, a timer
+//! or another thread has something for it. [`block_on`] is that loop.
+//!
+//! It is small on purpose, so that it can be read in one sitting. The heavy
+//! lifting is done by three of smol's crates, each doing one job:
+//!
+//! * [`async_task`] allocates a task: the future, its output slot and its
+//!   reference count, in one allocation. Waking a task produces a
+//!   [`Runnable`]; running it polls the future once.
+//! * a [`flume`] channel is the **run queue**. A task's waker sends its
+//!   `Runnable` into it, from any thread: the loop thread itself, a CPU pool
+//!   worker, a `blocking` thread, or the async-io reactor.
+//! * [`async_io::block_on`] drives the loop future. When the loop has nothing
+//!   to run it parks the thread *inside the reactor* (epoll_wait), so a
+//!   readable socket, an expired timer, or a runnable sent from another
+//!   thread wakes it up.
+//!
+//! # How
+//!
+//! ```text
+//!            waker.wake() (any thread)
+//!   task ───────────────► flume run queue ──► loop thread: runnable.run()
+//!    ▲                                              │
+//!    └────────────── future polled once ◄───────────┘
+//!   when the queue is empty: async_io::block_on sleeps in epoll_wait
+//! ```
+//!
+//! Fairness: the loop runs at most [`BATCH`] runnables, then yields to
+//! `async_io::block_on`, which checks the reactor for ready sockets and
+//! timers before polling again. A task that wakes itself forever therefore
+//! cannot starve I/O or the other tasks.
+//!
+//! Everything here runs on one thread, so spawned futures need not be `Send`.
+//! CPU-heavy work must not run here: hand it to a [`CpuPool`](crate::CpuPool).
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use async_task::{Builder, Runnable};
+use futures_lite::future::{self, FutureExt};
+
+pub use async_task::Task;
+
+/// How many runnables the loop runs before it lets the reactor look for I/O.
+///
+/// Small enough that sockets and timers are served within a few hundred task
+/// polls, large enough that the reactor's syscall is amortised over many.
+pub const BATCH: usize = 128;
+
+thread_local! {
+    /// The run queue of the `block_on` currently running on this thread,
+    /// if any. `spawn` pushes new tasks into it.
+    static CURRENT: RefCell<Option<flume::Sender<Runnable>>> = const { RefCell::new(None) };
+}
+
+/// Runs `future` and every task spawned inside it on the current thread,
+/// until `future` completes; returns its output.
+///
+/// This is `asyncio.run(main())`. Tasks still unfinished when `future`
+/// completes are not run further; each one is dropped (cancelled) when it is
+/// next woken, or with the thread if it never is.
+///
+/// # Examples
+///
+/// ```
+/// let answer = tandem::block_on(async {
+///     let task = tandem::spawn(async { 6 * 7 });
+///     task.await
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+    let (sender, queue) = flume::unbounded();
+    // Install this loop's queue for `spawn`, restoring any outer loop's queue
+    // afterwards (a nested `block_on` gets its own queue).
+    let outer = CURRENT.with(|current| current.replace(Some(sender)));
+    let _restore = RestoreOnDrop(outer);
+    let queue = CancelQueuedOnDrop(queue);
+    async_io::block_on(run(&queue.0, future))
+}
+
+/// Spawns a task onto the loop running on this thread and returns its handle.
+///
+/// The task starts running at the loop's next turn. Awaiting the [`Task`]
+/// gives its output; dropping the `Task` cancels it; [`Task::detach`] lets it
+/// run on unobserved. A panic inside the task is caught: the loop and its
+/// other tasks keep running, the panic message is printed by the panic hook,
+/// and awaiting the task resumes the panic in the awaiting task.
+///
+/// # Panics
+///
+/// Panics when called outside [`block_on`] (for example on a CPU pool worker).
+///
+/// # Examples
+///
+/// ```
+/// tandem::block_on(async {
+///     let tasks: Vec<_> = (0..10).map(|i| tandem::spawn(async move { i * i })).collect();
+///     let squares = tandem::join_all(tasks).await;
+///     assert_eq!(squares[9], 81);
+/// });
+/// ```
+pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
+    let sender = CURRENT.with(|current| {
+        current
+            .borrow()
+            .clone()
+            .expect("tandem::spawn must be called inside tandem::block_on")
+    });
+    // The schedule function is what a waker calls: push the runnable into
+    // the run queue. If the loop has finished, the send fails and the
+    // runnable, and with it the task's future, is dropped.
+    let schedule = move |runnable: Runnable| {
+        let _ = sender.send(runnable);
+    };
+    let (runnable, task) = Builder::new()
+        .propagate_panic(true)
+        .spawn_local(move |()| future, schedule);
+    runnable.schedule();
+    task
+}
+
+/// The loop itself: poll `future`; between its polls, run queued tasks.
+async fn run<T>(queue: &flume::Receiver<Runnable>, future: impl Future<Output = T>) -> T {
+    let run_tasks = async {
+        loop {
+            for _ in 0..BATCH {
+                // Ready at once when the queue holds a runnable; otherwise
+                // registers the loop's waker with the channel and the whole
+                // loop sleeps in the reactor until a task is woken.
+                let runnable = queue
+                    .recv_async()
+                    .await
+                    .expect("the loop holds a sender in CURRENT");
+                runnable.run();
+            }
+            // Let async_io::block_on poll the reactor before the next batch.
+            future::yield_now().await;
+        }
+    };
+    // `or` polls `future` first, so the main future is served every turn.
+    future.or(run_tasks).await
+}
+
+/// Drops the runnables still queued when `block_on` returns or unwinds.
+///
+/// A queued runnable owns a reference to its task, and the task's schedule
+/// function owns a sender of this very queue: without this drain the two
+/// would keep each other alive forever. Dropping a runnable cancels its task.
+struct CancelQueuedOnDrop(flume::Receiver<Runnable>);
+
+impl Drop for CancelQueuedOnDrop {
+    fn drop(&mut self) {
+        // Dropping a task may wake another one, which lands here too.
+        while let Ok(runnable) = self.0.try_recv() {
+            drop(runnable);
+        }
+    }
+}
+
+/// Puts back the outer loop's queue (or none) when `block_on` returns or
+/// unwinds.
+struct RestoreOnDrop(Option<flume::Sender<Runnable>>);
+
+impl Drop for RestoreOnDrop {
+    fn drop(&mut self) {
+        let outer = self.0.take();
+        CURRENT.with(|current| *current.borrow_mut() = outer);
+    }
+}

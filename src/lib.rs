@@ -1,0 +1,66 @@
+//! # tandem: network I/O and CPU-heavy work, in tandem, without tokio
+//!
+//! tandem is the Rust counterpart of a Python pattern: an `asyncio` event
+//! loop fetches URLs while a `ProcessPoolExecutor` does the CPU-heavy work,
+//! and `asyncio.gather` collects the results. Its source is meant to be read
+//! as a tutorial; this page is the map.
+//!
+//! | Python                                   | tandem                                   | file |
+//! |------------------------------------------|------------------------------------------|------|
+//! | `asyncio.run(main())`, the event loop    | [`block_on`], [`spawn`], [`Task`]        | `src/executor.rs` |
+//! | `loop.run_in_executor(ProcessPoolExecutor(max_workers=n), f)` | [`CpuPool::new`]`(n)`, [`CpuPool::run`] | `src/pool.rs` |
+//! | `loop.run_in_executor(None, blocking_call)` (threads) | [`unblock`]                     | `blocking` crate |
+//! | `asyncio.gather(..., return_exceptions=True)` | [`join_all`] over `Result`s         | `src/join.rs` |
+//! | `asyncio.gather(...)` (fail fast)        | [`try_join_all`]                         | `src/join.rs` |
+//! | `asyncio.wait_for`, `asyncio.Semaphore`  | [`timeout`], [`Semaphore`]               | `src/join.rs` |
+//!
+//! ## The two kinds of thread
+//!
+//! ```text
+//!   loop thread (one)                       CPU pool threads (n)
+//!   ┌──────────────────────────────┐        ┌───────────────────┐
+//!   │ executor: run ready tasks    │ ─job─► │ tandem-cpu-0      │
+//!   │ reactor: epoll sockets/timers│ ◄─res─ │ tandem-cpu-1 ...  │
+//!   └──────────────────────────────┘        └───────────────────┘
+//! ```
+//!
+//! One thread runs the executor and the reactor: every socket read, every
+//! timer and every task poll happens there. CPU work never runs on it: it
+//! goes to the [`CpuPool`], whose results come back on channels the loop
+//! awaits. Blocking calls that are not CPU work (a DNS lookup, a file write)
+//! go to [`unblock`]'s thread pool.
+//!
+//! ```
+//! let pool = tandem::CpuPool::new(2)?;
+//! let result = tandem::block_on(async {
+//!     // `await loop.run_in_executor(pool, cpu_bound_task, 42)`
+//!     pool.run(|| (0..1_000u64).map(|i| i * i).sum::<u64>() + 42).await
+//! })?;
+//! assert_eq!(result, 332_833_542);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod demo;
+pub mod executor;
+pub mod http;
+pub mod join;
+pub mod pool;
+#[cfg(feature = "image")]
+pub mod resize;
+
+pub use executor::{block_on, spawn, Task};
+pub use join::{join_all, timeout, try_join_all, Permit, Semaphore, TimedOut};
+pub use pool::{CpuPool, CpuPoolBuilder, JobError, PoolError, PoolStats};
+
+/// Runs a blocking call on a thread pool and awaits its result: Python's
+/// `loop.run_in_executor(None, f)` with the default `ThreadPoolExecutor`.
+///
+/// This is [`blocking::unblock`], re-exported. Use it for calls that *wait*
+/// (file system, DNS, a blocking client library); use a [`CpuPool`] for
+/// calls that *compute*, so that the number of busy cores stays bounded.
+///
+/// ```
+/// let text = tandem::block_on(tandem::unblock(|| std::env::var("PATH").is_ok()));
+/// assert!(text);
+/// ```
+pub use blocking::unblock;

@@ -1,0 +1,1 @@
+//! Decode, resize, encode (being written).
