@@ -47,6 +47,8 @@ use futures_lite::future::{self, FutureExt};
 
 pub use async_task::Task;
 
+use crate::spin::{ExpectedWakeups, SpinBeforeSleep};
+
 /// How many runnables the loop runs before it lets the reactor look for I/O.
 ///
 /// Small enough that sockets and timers are served within a few hundred task
@@ -54,9 +56,17 @@ pub use async_task::Task;
 pub const BATCH: usize = 128;
 
 thread_local! {
-    /// The run queue of the `block_on` currently running on this thread,
-    /// if any. `spawn` pushes new tasks into it.
-    static CURRENT: RefCell<Option<flume::Sender<Runnable>>> = const { RefCell::new(None) };
+    /// The loop currently running on this thread, if any: `spawn` pushes
+    /// new tasks into its run queue.
+    static CURRENT: RefCell<Option<LoopHandle>> = const { RefCell::new(None) };
+}
+
+/// What code running on the loop may reach: the run queue, and the count of
+/// wakeups expected from other threads (see [`crate::spin`]).
+#[derive(Clone)]
+struct LoopHandle {
+    queue: flume::Sender<Runnable>,
+    expected_wakeups: ExpectedWakeups,
 }
 
 /// Runs `future` and every task spawned inside it on the current thread,
@@ -77,12 +87,20 @@ thread_local! {
 /// ```
 pub fn block_on<T>(future: impl Future<Output = T>) -> T {
     let (sender, queue) = flume::unbounded();
-    // Install this loop's queue for `spawn`, restoring any outer loop's queue
-    // afterwards (a nested `block_on` gets its own queue).
-    let outer = CURRENT.with(|current| current.replace(Some(sender)));
+    let expected_wakeups = ExpectedWakeups::default();
+    // Install this loop for `spawn`, restoring any outer loop afterwards (a
+    // nested `block_on` gets its own queue).
+    let handle = LoopHandle {
+        queue: sender,
+        expected_wakeups: ExpectedWakeups::clone(&expected_wakeups),
+    };
+    let outer = CURRENT.with(|current| current.replace(Some(handle)));
     let _restore = RestoreOnDrop(outer);
     let queue = CancelQueuedOnDrop(queue);
-    async_io::block_on(run(&queue.0, future))
+    async_io::block_on(SpinBeforeSleep::new(
+        run(&queue.0, future),
+        expected_wakeups,
+    ))
 }
 
 /// Spawns a task onto the loop running on this thread and returns its handle.
@@ -108,10 +126,11 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
 /// ```
 pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
     let sender = CURRENT.with(|current| {
-        current
-            .borrow()
-            .clone()
-            .expect("tandem::spawn must be called inside tandem::block_on")
+        let current = current.borrow();
+        let handle = current
+            .as_ref()
+            .expect("tandem::spawn must be called inside tandem::block_on");
+        handle.queue.clone()
     });
     // The schedule function is what a waker calls: push the runnable into
     // the run queue. If the loop has finished, the send fails and the
@@ -131,13 +150,15 @@ async fn run<T>(queue: &flume::Receiver<Runnable>, future: impl Future<Output = 
     let run_tasks = async {
         loop {
             for _ in 0..BATCH {
-                // Ready at once when the queue holds a runnable; otherwise
-                // registers the loop's waker with the channel and the whole
-                // loop sleeps in the reactor until a task is woken.
-                let runnable = queue
-                    .recv_async()
-                    .await
-                    .expect("the loop holds a sender in CURRENT");
+                let runnable = match queue.try_recv() {
+                    Ok(runnable) => runnable,
+                    // Empty: register the loop's waker with the channel; the
+                    // whole loop sleeps in the reactor until a task is woken.
+                    Err(_) => queue
+                        .recv_async()
+                        .await
+                        .expect("the loop holds a sender in CURRENT"),
+                };
                 runnable.run();
             }
             // Let async_io::block_on poll the reactor before the next batch.
@@ -164,9 +185,18 @@ impl Drop for CancelQueuedOnDrop {
     }
 }
 
-/// Puts back the outer loop's queue (or none) when `block_on` returns or
-/// unwinds.
-struct RestoreOnDrop(Option<flume::Sender<Runnable>>);
+/// The expected-wakeup counter of the loop running on this thread, if any.
+pub(crate) fn current_expected_wakeups() -> Option<ExpectedWakeups> {
+    CURRENT.with(|current| {
+        let current = current.borrow();
+        current
+            .as_ref()
+            .map(|handle| ExpectedWakeups::clone(&handle.expected_wakeups))
+    })
+}
+
+/// Puts back the outer loop (or none) when `block_on` returns or unwinds.
+struct RestoreOnDrop(Option<LoopHandle>);
 
 impl Drop for RestoreOnDrop {
     fn drop(&mut self) {

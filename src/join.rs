@@ -62,8 +62,12 @@ where
 /// error is returned.
 ///
 /// ```
-/// let all = tandem::block_on(tandem::try_join_all([async { Ok::<_, String>(1) }, async { Ok(2) }]));
+/// let all = tandem::block_on(tandem::try_join_all((1..=2).map(|i| async move { Ok::<_, String>(i) })));
 /// assert_eq!(all, Ok(vec![1, 2]));
+/// let first_error = tandem::block_on(tandem::try_join_all(
+///     (1..=3).map(|i| async move { if i == 2 { Err(format!("item {i}")) } else { Ok(i) } }),
+/// ));
+/// assert_eq!(first_error, Err("item 2".to_string()));
 /// ```
 pub async fn try_join_all<I, T, E>(futures: I) -> Result<Vec<T>, E>
 where
@@ -96,13 +100,19 @@ async fn drive<F, B>(
 where
     F: Future,
 {
-    let mut slots: Vec<Option<Pin<Box<F>>>> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut slots: Vec<Option<Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
     let ready = Arc::new(ReadyList {
         indices: Mutex::new((0..slots.len()).collect()),
         parent: Mutex::new(None),
     });
     let wakers: Vec<Waker> = (0..slots.len())
-        .map(|index| Waker::from(Arc::new(SlotWaker { index, ready: Arc::clone(&ready) })))
+        .map(|index| {
+            Waker::from(Arc::new(SlotWaker {
+                index,
+                ready: Arc::clone(&ready),
+            }))
+        })
         .collect();
     let mut pending = slots.len();
 
@@ -114,7 +124,9 @@ where
         let woken = mem::take(&mut *ready.indices.lock().unwrap());
         for index in woken {
             // A slot may be woken again after it finished: skip it.
-            let Some(slot) = slots[index].as_mut() else { continue };
+            let Some(slot) = slots[index].as_mut() else {
+                continue;
+            };
             let mut slot_cx = Context::from_waker(&wakers[index]);
             if let Poll::Ready(output) = slot.as_mut().poll(&mut slot_cx) {
                 slots[index] = None;
@@ -183,7 +195,10 @@ impl std::error::Error for TimedOut {}
 /// let result = tandem::block_on(tandem::timeout(Duration::from_millis(10), slow));
 /// assert!(result.is_err());
 /// ```
-pub async fn timeout<T>(duration: Duration, future: impl Future<Output = T>) -> Result<T, TimedOut> {
+pub async fn timeout<T>(
+    duration: Duration,
+    future: impl Future<Output = T>,
+) -> Result<T, TimedOut> {
     let expire = async {
         async_io::Timer::after(duration).await;
         Err(TimedOut(duration))
@@ -221,20 +236,28 @@ impl Semaphore {
     pub fn new(permits: usize) -> Semaphore {
         let (give_back, take) = flume::bounded(permits);
         for _ in 0..permits {
-            give_back.send(()).expect("the receiver is alive and there is room");
+            give_back
+                .send(())
+                .expect("the receiver is alive and there is room");
         }
         Semaphore { give_back, take }
     }
 
     /// Waits for a permit.
     pub async fn acquire(&self) -> Permit<'_> {
-        self.take.recv_async().await.expect("the semaphore owns a sender");
+        self.take
+            .recv_async()
+            .await
+            .expect("the semaphore owns a sender");
         Permit { semaphore: self }
     }
 
     /// Takes a permit if one is free now.
     pub fn try_acquire(&self) -> Option<Permit<'_>> {
-        self.take.try_recv().ok().map(|()| Permit { semaphore: self })
+        self.take
+            .try_recv()
+            .ok()
+            .map(|()| Permit { semaphore: self })
     }
 
     /// How many permits are free now.
@@ -252,6 +275,8 @@ impl Drop for Permit<'_> {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Semaphore").field("available", &self.available()).finish()
+        f.debug_struct("Semaphore")
+            .field("available", &self.available())
+            .finish()
     }
 }

@@ -47,6 +47,7 @@ pub mod join;
 pub mod pool;
 #[cfg(feature = "image")]
 pub mod resize;
+pub mod spin;
 
 pub use executor::{block_on, spawn, Task};
 pub use join::{join_all, timeout, try_join_all, Permit, Semaphore, TimedOut};

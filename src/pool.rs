@@ -47,9 +47,11 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::spin::{spin_for, ExpectedWakeup};
 
 /// How long an idle worker polls the queue before it parks.
 ///
@@ -142,7 +144,9 @@ pub struct CpuPoolBuilder {
 }
 
 /// A job as the worker sees it: run it (or skip it) and report.
-type Job = Box<dyn FnOnce(&Shared) + Send>;
+///
+/// It returns whether the worker took the lead of the idle workers again.
+type Job = Box<dyn FnOnce(&Shared) -> bool + Send>;
 
 enum Message {
     Run(Job),
@@ -154,6 +158,7 @@ enum Message {
 #[derive(Default)]
 struct Shared {
     closed: AtomicBool,
+    lobby: Lobby,
     completed: AtomicU64,
     panicked: AtomicU64,
     cancelled: AtomicU64,
@@ -211,8 +216,11 @@ impl CpuPool {
             {
                 return Err(JobError::ShutDown);
             }
+            shared.lobby.job_queued();
             // Keep no sender while waiting: the queue's lifetime is the pool's.
             drop(sender);
+            // The answer is usually microseconds away: let the loop wait awake.
+            let _expected = ExpectedWakeup::new();
             // An error here means the job was dropped without running: it was
             // queued behind the shutdown and the workers are gone.
             result.recv_async().await.unwrap_or(Err(JobError::ShutDown))
@@ -254,6 +262,8 @@ impl CpuPool {
         // the workers are draining it, so it returns.
         for _ in &self.threads {
             let _ = sender.send(Message::Stop);
+            // Like any message: make sure some worker will take it.
+            self.shared.lobby.job_queued();
         }
         drop(sender);
         for thread in self.threads.drain(..) {
@@ -336,38 +346,104 @@ pub fn default_workers() -> usize {
 }
 
 /// A worker thread's life: take messages until a `Stop`.
+///
+/// Idle workers follow a *leader/followers* pattern. Only one idle worker,
+/// the leader, waits on the job queue: it spins for [`WORKER_SPIN`], then
+/// parks in the queue's `recv`. The other idle workers wait in the lobby
+/// for the leadership. Why not let every idle worker wait on the queue? The
+/// channel would hand a new job to a *parked* worker, which takes many
+/// microseconds to wake up, while a spinning one could take it at once.
 fn worker(queue: flume::Receiver<Message>, shared: Arc<Shared>) {
-    while let Some(Message::Run(job)) = next_message(&queue) {
-        job(&shared);
+    let mut leading = false;
+    loop {
+        if !leading {
+            shared.lobby.become_leader();
+        }
+        let message = wait_for_message(&queue);
+        // Hand the queue over before running the job, so that jobs queued
+        // behind this one are taken by another worker meanwhile.
+        shared.lobby.resign(!queue.is_empty());
+        match message {
+            // The job tries to take the lead again before it answers (see
+            // `run_job`): `leading` says whether it did.
+            Some(Message::Run(job)) => leading = job(&shared),
+            Some(Message::Stop) | None => break,
+        }
     }
     shared.live_workers.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// Waits for the next message: spins for [`WORKER_SPIN`], then parks.
+/// The leader's wait: spin on the queue for [`WORKER_SPIN`], then park.
 /// `None` when every sender is gone (cannot happen while the pool lives).
-fn next_message(queue: &flume::Receiver<Message>) -> Option<Message> {
-    let started = Instant::now();
-    loop {
-        match queue.try_recv() {
-            Ok(message) => return Some(message),
-            Err(flume::TryRecvError::Disconnected) => return None,
-            Err(flume::TryRecvError::Empty) if started.elapsed() < WORKER_SPIN => {
-                std::hint::spin_loop();
-            }
-            Err(flume::TryRecvError::Empty) => return queue.recv().ok(),
-        }
+fn wait_for_message(queue: &flume::Receiver<Message>) -> Option<Message> {
+    let spun = spin_for(WORKER_SPIN, || match queue.try_recv() {
+        Ok(message) => Some(Some(message)),
+        Err(flume::TryRecvError::Disconnected) => Some(None),
+        Err(flume::TryRecvError::Empty) => None,
+    });
+    match spun {
+        Some(message) => message,
+        None => queue.recv().ok(),
     }
 }
 
-/// Runs one job on a worker and sends its outcome back.
-fn run_job<T, F>(job: F, result: flume::Sender<Result<T, JobError>>, shared: &Shared)
+/// Where idle workers wait for their turn to lead.
+#[derive(Default)]
+struct Lobby {
+    /// Whether some worker is the leader, waiting on the queue.
+    has_leader: AtomicBool,
+    /// Guards the sleep of the followers, so that no wake-up is lost between
+    /// checking `has_leader` and waiting.
+    followers: Mutex<()>,
+    turn: Condvar,
+}
+
+impl Lobby {
+    /// Blocks until this worker is the leader.
+    fn become_leader(&self) {
+        let mut guard = self.followers.lock().unwrap();
+        while self.has_leader.swap(true, Ordering::SeqCst) {
+            guard = self.turn.wait(guard).unwrap();
+        }
+    }
+
+    /// Gives up the leadership; wakes a follower when jobs are waiting.
+    fn resign(&self, jobs_waiting: bool) {
+        self.has_leader.store(false, Ordering::SeqCst);
+        if jobs_waiting {
+            self.wake_follower();
+        }
+    }
+
+    /// Takes the lead if nobody has it; says whether it did.
+    fn try_lead(&self) -> bool {
+        !self.has_leader.swap(true, Ordering::SeqCst)
+    }
+
+    /// Called by a submitter after queueing a job: if no worker leads (all
+    /// are busy or asleep), wake a follower to take it.
+    fn job_queued(&self) {
+        if !self.has_leader.load(Ordering::SeqCst) {
+            self.wake_follower();
+        }
+    }
+
+    fn wake_follower(&self) {
+        let _guard = self.followers.lock().unwrap();
+        self.turn.notify_one();
+    }
+}
+
+/// Runs one job on a worker and sends its outcome back; returns whether the
+/// worker took the lead of the idle workers again.
+fn run_job<T, F>(job: F, result: flume::Sender<Result<T, JobError>>, shared: &Shared) -> bool
 where
     F: FnOnce() -> T,
 {
     if result.is_disconnected() {
         // The submitter dropped its future before the job started.
         shared.cancelled.fetch_add(1, Ordering::Relaxed);
-        return;
+        return false;
     }
     let outcome = panic::catch_unwind(AssertUnwindSafe(job)).map_err(|payload| {
         shared.panicked.fetch_add(1, Ordering::Relaxed);
@@ -376,8 +452,13 @@ where
     if outcome.is_ok() {
         shared.completed.fetch_add(1, Ordering::Relaxed);
     }
+    // Lead again *before* answering: the loop often submits its next job
+    // the moment the answer arrives, and should find a spinning leader
+    // rather than have to wake a sleeping follower.
+    let leading = shared.lobby.try_lead();
     // If the submitter went away meanwhile, the value is simply dropped.
     let _ = result.send(outcome);
+    leading
 }
 
 /// The text of a panic: `panic!("...")` carries a `&str` or a `String`.

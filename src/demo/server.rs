@@ -1,0 +1,266 @@
+//! The server: a handle on the caller's thread, a loop on its own.
+//!
+//! # Why
+//!
+//! A test wants a server that is there when `start` returns and gone when
+//! the handle is dropped, with nothing left behind: no thread, no listening
+//! port, no connection half-open. And the loop must be tandem's own, so
+//! the server doubles as an example: one loop thread, one task per
+//! connection, CPU work elsewhere.
+//!
+//! # How
+//!
+//! ```text
+//!   Server::start          "tandem-demo" thread: block_on(accept_loop)
+//!   bind 127.0.0.1:0  ───► loop { accept ─► spawn(serve_connection) } until stop
+//!   ...
+//!   drop(Server)           stop ─► drop listener ─► close connections
+//!   (stop sender dropped)       ─► wait for connection tasks ─► return
+//!   join thread ◄─────────────────────────────────────────────────┘
+//! ```
+//!
+//! Two flume channels carry no messages at all; what matters is when their
+//! senders are dropped, which wakes every receiver with `Disconnected`:
+//!
+//! * `closing`: the accept loop holds the only sender; each connection task
+//!   races its work against `closing.recv_async()`, so dropping the sender
+//!   ends every connection at once, wherever it is.
+//! * `alive`: each connection task holds a sender; once the last task is
+//!   done, the accept loop's receiver disconnects. The loop waits for that
+//!   before returning, because a task of this thread's loop must end on this
+//!   thread: a task that outlived `block_on` would be dropped later, by
+//!   whichever thread woke it.
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use async_io::{Async, Timer};
+use futures_lite::{AsyncReadExt, FutureExt};
+
+use super::request::{Incoming, RequestReader};
+use super::response::{Response, WriteMode};
+use super::routes::Routes;
+
+/// How long a connection may wait for its next request head before the
+/// server closes it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the server keeps reading (and dropping) what a client still
+/// sends after the last response, before closing (see `linger`).
+const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The most bytes read while lingering.
+const LINGER_LIMIT: usize = 256 * 1024;
+
+/// The pause after a failed `accept` (for example: out of file
+/// descriptors), so that the loop does not spin on the error.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// A running demo server on `127.0.0.1`. Dropping it stops the server.
+///
+/// The module documentation lists its routes.
+///
+/// ```
+/// let server = tandem::demo::Server::start()?;
+/// let url = server.url("/image/png?w=64&h=48");
+/// assert!(url.starts_with("http://127.0.0.1:"));
+/// assert_eq!(server.connections_accepted(), 0);
+/// drop(server); // stops accepting, closes connections, joins the thread
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Server {
+    addr: SocketAddr,
+    counters: Arc<Counters>,
+    /// Dropping it tells the loop to stop. `None` once stopped.
+    stop: Option<flume::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What the loop did, readable from the handle.
+#[derive(Default)]
+struct Counters {
+    connections: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+impl Server {
+    /// Binds `127.0.0.1` on a free port and starts serving on a background
+    /// thread named `tandem-demo`. The server accepts connections as soon as
+    /// this returns.
+    ///
+    /// Fails when the port can't be bound or a thread can't be started.
+    pub fn start() -> io::Result<Server> {
+        let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 0))?;
+        let addr = listener.get_ref().local_addr()?;
+        let routes = Routes::new(format!("http://{addr}"))?;
+        let counters = Arc::new(Counters::default());
+        let (stop, stopped) = flume::bounded(1);
+        let loop_counters = Arc::clone(&counters);
+        let thread = thread::Builder::new()
+            .name("tandem-demo".to_string())
+            .spawn(move || {
+                crate::block_on(accept_loop(listener, routes, loop_counters, stopped))
+            })?;
+        Ok(Server {
+            addr,
+            counters,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the server listens on: `127.0.0.1` and its port.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL of `path` on this server: `url("/get")` is
+    /// `http://127.0.0.1:PORT/get`. A missing leading `/` is added.
+    pub fn url(&self, path: &str) -> String {
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        format!("http://{}{slash}{path}", self.addr)
+    }
+
+    /// How many TCP connections the server has accepted so far. With
+    /// keep-alive, many requests share one connection.
+    pub fn connections_accepted(&self) -> usize {
+        self.counters.connections.load(Ordering::SeqCst)
+    }
+
+    /// How many requests the server has answered so far, malformed ones
+    /// included. A request counts once its response starts, so a client
+    /// that has read a response sees it counted.
+    pub fn requests_served(&self) -> usize {
+        self.counters.requests.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the loop's `stopped.recv_async()`.
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            // A panic on the loop thread was already reported by the panic
+            // hook; dropping must not panic again.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .field("connections_accepted", &self.connections_accepted())
+            .field("requests_served", &self.requests_served())
+            .finish()
+    }
+}
+
+/// The loop thread's main future: accepts connections until `stopped`
+/// disconnects, then closes them all and waits for their tasks to end.
+async fn accept_loop(
+    listener: Async<TcpListener>,
+    routes: Routes,
+    counters: Arc<Counters>,
+    stopped: flume::Receiver<()>,
+) {
+    let routes = Rc::new(routes);
+    // Neither channel carries a message: see the module documentation.
+    let (close_all, closing) = flume::bounded::<()>(1);
+    let (alive, all_done) = flume::bounded::<()>(1);
+
+    loop {
+        let accepted = async { Some(listener.accept().await) }
+            .or(async {
+                let _ = stopped.recv_async().await;
+                None
+            })
+            .await;
+        let stream = match accepted {
+            None => break,
+            Some(Ok((stream, _peer))) => stream,
+            Some(Err(_)) => {
+                Timer::after(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        counters.connections.fetch_add(1, Ordering::SeqCst);
+        let (routes, counters, closing, alive) = (
+            Rc::clone(&routes),
+            Arc::clone(&counters),
+            closing.clone(),
+            alive.clone(),
+        );
+        crate::spawn(async move {
+            let _alive = alive;
+            let serve = serve_connection(stream, &routes, &counters);
+            let close = async {
+                let _ = closing.recv_async().await;
+            };
+            serve.or(close).await;
+        })
+        .detach();
+    }
+
+    // Refuse new connections, end the open ones, wait for their tasks.
+    drop(listener);
+    drop(close_all);
+    drop(alive);
+    let _ = all_done.recv_async().await;
+}
+
+/// Serves requests on one connection until either side ends it.
+async fn serve_connection(stream: Async<TcpStream>, routes: &Routes, counters: &Counters) {
+    // Responses are written whole and the client waits for them: Nagle's
+    // algorithm could only delay their last segment.
+    let _ = stream.get_ref().set_nodelay(true);
+    let mut requests = RequestReader::new(&stream);
+    loop {
+        let Ok(incoming) = crate::timeout(IDLE_TIMEOUT, requests.next_request()).await else {
+            return;
+        };
+        let (response, mode) = match incoming {
+            Incoming::Closed => return,
+            Incoming::Rejected(rejection) => (Response::from(rejection), WriteMode::closing()),
+            Incoming::Request(request) => (
+                routes.respond(&request).await,
+                WriteMode::answering(&request),
+            ),
+        };
+        counters.requests.fetch_add(1, Ordering::SeqCst);
+        match response.write_to(&stream, mode).await {
+            Ok(true) => {}
+            Ok(false) => {
+                linger(&stream).await;
+                return;
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// Half-closes the connection, then reads and drops what the client still
+/// sends, until it closes too (or a bound is reached).
+///
+/// Closing a socket that has unread input makes the kernel send a reset,
+/// and a reset can destroy the response the client has not read yet: the
+/// client of a `431` is typically still sending its oversized head.
+async fn linger(stream: &Async<TcpStream>) {
+    if stream
+        .get_ref()
+        .shutdown(std::net::Shutdown::Write)
+        .is_err()
+    {
+        return;
+    }
+    let mut sink = futures_lite::io::sink();
+    let drain = futures_lite::io::copy(stream.take(LINGER_LIMIT as u64), &mut sink);
+    let _ = crate::timeout(LINGER_TIMEOUT, drain).await;
+}

@@ -1,0 +1,322 @@
+//! The client: settings, redirects, timeouts, keep-alive and retry policy.
+//!
+//! # Why
+//!
+//! The other files know how to do one thing with bytes; this one decides
+//! what to do. Python's `aiohttp.ClientSession` plays the same part: one
+//! long-lived object that owns the connection pool and the settings, and
+//! whose methods are called from many tasks at once.
+//!
+//! # How
+//!
+//! One call of [`Client::get`]:
+//!
+//! ```text
+//! parse URL ─► ┌─ total timeout ───────────────────────────────────────┐
+//!              │ loop over redirects (at most max_redirects):          │
+//!              │   http:  pooled connection, or connect (connect       │
+//!              │          timeout) ─► Connection::exchange ─► put back │
+//!              │          if reusable                                  │
+//!              │   https: ureq on the blocking pool (tls.rs)           │
+//!              │   3xx with Location? resolve it, go round again       │
+//!              └───────────────────────────────────────────────────────┘
+//! ```
+//!
+//! A kept-alive connection can be closed by the server at any moment while
+//! it sits idle; the client only finds out when it writes or reads. So a
+//! request that fails with [`Error::Io`] on a *reused* connection, before
+//! *any* byte of a response came back, is retried once on a fresh
+//! connection. That is safe because GET and HEAD are idempotent, and the
+//! server provably sent no answer. Any other failure is returned as is.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::connection::{Connection, Exchange, Limits};
+use super::connection_pool::{ConnectionPool, PoolKey};
+use super::error::TimeoutKind;
+use super::parse::HeadLimits;
+use super::request::{encode_request, without_controls};
+use super::{Error, Method, Response, Scheme, Url};
+use crate::TimedOut;
+
+/// An HTTP/1.1 client with a keep-alive connection pool.
+///
+/// Cloning is cheap and shares the pool and settings. Build one per
+/// program (or per set of settings) and reuse it.
+///
+/// ```
+/// use std::time::Duration;
+/// let client = tandem::http::Client::builder()
+///     .connect_timeout(Duration::from_secs(2))
+///     .total_timeout(Duration::from_secs(10))
+///     .max_body_bytes(1 << 20)
+///     .build();
+/// let error = tandem::block_on(client.get("http://127.0.0.1:1/")).unwrap_err();
+/// assert!(matches!(error, tandem::http::Error::Connect { .. }));
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    pool: ConnectionPool,
+    #[cfg(feature = "tls")]
+    tls: super::tls::TlsClient,
+}
+
+/// Every setting of a client; see the [`ClientBuilder`] methods.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) total_timeout: Duration,
+    pub(crate) max_body_bytes: u64,
+    pub(crate) head_limits: HeadLimits,
+    pub(crate) max_redirects: u32,
+    pub(crate) user_agent: String,
+    pub(crate) keep_alive: bool,
+    pub(crate) max_idle_per_host: usize,
+}
+
+/// Settings for a [`Client`]; start with [`Client::builder`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    settings: Settings,
+}
+
+impl Client {
+    /// A client with the default settings (see [`ClientBuilder`]).
+    pub fn new() -> Client {
+        Client::builder().build()
+    }
+
+    /// Settings: timeouts, size limits, redirects, keep-alive.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder {
+            settings: Settings {
+                connect_timeout: Duration::from_secs(10),
+                total_timeout: Duration::from_secs(60),
+                max_body_bytes: 64 * 1024 * 1024,
+                head_limits: HeadLimits::default(),
+                max_redirects: 10,
+                user_agent: concat!("tandem/", env!("CARGO_PKG_VERSION")).to_string(),
+                keep_alive: true,
+                max_idle_per_host: 8,
+            },
+        }
+    }
+
+    /// Fetches `url` with GET, following redirects; the whole body is read.
+    pub async fn get(&self, url: &str) -> Result<Response, Error> {
+        self.request(Method::Get, url).await
+    }
+
+    /// Fetches the head of `url` with HEAD, following redirects.
+    pub async fn head(&self, url: &str) -> Result<Response, Error> {
+        self.request(Method::Head, url).await
+    }
+
+    /// Sends a `method` request for `url`, within the total timeout.
+    pub async fn request(&self, method: Method, url: &str) -> Result<Response, Error> {
+        let url = Url::parse(url)?;
+        let limit = self.inner.settings.total_timeout;
+        match crate::timeout(limit, self.follow_redirects(method, url)).await {
+            Ok(result) => result,
+            Err(TimedOut(after)) => Err(Error::Timeout {
+                kind: TimeoutKind::Total,
+                after,
+            }),
+        }
+    }
+
+    /// How many idle keep-alive connections the client holds now.
+    pub fn idle_connections(&self) -> usize {
+        self.inner.pool.idle_count()
+    }
+
+    /// Fetches `url`, then wherever its redirects lead.
+    async fn follow_redirects(&self, method: Method, mut url: Url) -> Result<Response, Error> {
+        let limit = self.inner.settings.max_redirects;
+        let mut followed = 0;
+        loop {
+            let response = self.fetch(method, url).await?;
+            // 301/302/303 would turn a POST into a GET; GET and HEAD stay.
+            let redirect = matches!(response.status(), 301 | 302 | 303 | 307 | 308);
+            let location = response
+                .header("location")
+                .filter(|_| redirect && limit > 0);
+            let Some(location) = location else {
+                return Ok(response);
+            };
+            if followed == limit {
+                return Err(Error::TooManyRedirects { limit });
+            }
+            url = response.url().join(location)?;
+            followed += 1;
+        }
+    }
+
+    /// One request, one response: no redirects.
+    async fn fetch(&self, method: Method, url: Url) -> Result<Response, Error> {
+        match url.scheme() {
+            Scheme::Http => self.fetch_plain(method, url).await,
+            #[cfg(feature = "tls")]
+            Scheme::Https => self.inner.tls.fetch(method, url).await,
+            #[cfg(not(feature = "tls"))]
+            Scheme::Https => Err(Error::TlsDisabled),
+        }
+    }
+
+    /// An http:// exchange on a pooled or new connection.
+    async fn fetch_plain(&self, method: Method, url: Url) -> Result<Response, Error> {
+        let settings = &self.inner.settings;
+        let key = PoolKey::of(&url);
+        let request = encode_request(method, &url, &settings.user_agent, settings.keep_alive);
+        let limits = Limits {
+            head: settings.head_limits,
+            max_body_bytes: settings.max_body_bytes,
+        };
+        if let Some(mut connection) = self.inner.pool.take(&key) {
+            let received_before = connection.received();
+            let result = connection.exchange(method, &request, &limits).await;
+            // Stale: the server closed it while idle, and sent nothing back.
+            let stale = matches!(result, Err(Error::Io(_)))
+                && connection.received() == received_before
+                && method.is_idempotent();
+            if !stale {
+                return self.finish(key, connection, result, url);
+            }
+        }
+        let mut connection = self.connect(&url).await?;
+        let result = connection.exchange(method, &request, &limits).await;
+        self.finish(key, connection, result, url)
+    }
+
+    /// Pools the connection if it can carry another request; builds the
+    /// response.
+    fn finish(
+        &self,
+        key: PoolKey,
+        connection: Connection,
+        result: Result<Exchange, Error>,
+        url: Url,
+    ) -> Result<Response, Error> {
+        let exchange = result?;
+        if exchange.reusable && self.inner.settings.keep_alive {
+            self.inner.pool.put(key, connection);
+        }
+        Ok(Response::new(exchange.head, exchange.body, url))
+    }
+
+    /// Opens a connection to `url`'s host within the connect timeout.
+    async fn connect(&self, url: &Url) -> Result<Connection, Error> {
+        let limit = self.inner.settings.connect_timeout;
+        match crate::timeout(limit, Connection::open(url.host(), url.port())).await {
+            Ok(result) => result,
+            Err(TimedOut(after)) => Err(Error::Timeout {
+                kind: TimeoutKind::Connect,
+                after,
+            }),
+        }
+    }
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client::new()
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("settings", &self.inner.settings)
+            .field("idle_connections", &self.idle_connections())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// Limit on resolving the host and opening the TCP connection, per
+    /// connection. Default: 10 s.
+    pub fn connect_timeout(mut self, limit: Duration) -> Self {
+        self.settings.connect_timeout = limit;
+        self
+    }
+
+    /// Limit on a whole request: connections, redirects, every body.
+    /// Default: 60 s. `Duration::MAX` means no limit.
+    pub fn total_timeout(mut self, limit: Duration) -> Self {
+        self.settings.total_timeout = limit;
+        self
+    }
+
+    /// Largest body accepted; a larger one is [`Error::BodyTooLarge`].
+    /// Default: 64 MiB.
+    pub fn max_body_bytes(mut self, limit: u64) -> Self {
+        self.settings.max_body_bytes = limit;
+        self
+    }
+
+    /// Largest response head (status line and headers) accepted, and
+    /// largest total of chunked trailers. Default: 64 KiB.
+    pub fn max_header_bytes(mut self, limit: usize) -> Self {
+        self.settings.head_limits.max_bytes = limit;
+        self
+    }
+
+    /// Most header fields accepted in a response. Default: 100.
+    pub fn max_headers(mut self, limit: usize) -> Self {
+        self.settings.head_limits.max_headers = limit;
+        self
+    }
+
+    /// Most redirects followed for one request. Default: 10. Zero means
+    /// redirects are not followed: the 3xx response is returned as is.
+    pub fn max_redirects(mut self, limit: u32) -> Self {
+        self.settings.max_redirects = limit;
+        self
+    }
+
+    /// The `User-Agent` header. Control characters (which could end the
+    /// header line early) are replaced by spaces. Default: `tandem/<version>`.
+    pub fn user_agent(mut self, user_agent: &str) -> Self {
+        self.settings.user_agent = without_controls(user_agent);
+        self
+    }
+
+    /// Whether connections are kept open for the next request to the same
+    /// host. Default: on. Off sends `Connection: close`.
+    pub fn keep_alive(mut self, enabled: bool) -> Self {
+        self.settings.keep_alive = enabled;
+        self
+    }
+
+    /// Most idle connections kept per host (scheme, host and port).
+    /// Default: 8.
+    pub fn max_idle_per_host(mut self, count: usize) -> Self {
+        self.settings.max_idle_per_host = count;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Client {
+        let settings = self.settings;
+        let idle_per_host = if settings.keep_alive {
+            settings.max_idle_per_host
+        } else {
+            0
+        };
+        Client {
+            inner: Arc::new(Inner {
+                pool: ConnectionPool::new(idle_per_host),
+                #[cfg(feature = "tls")]
+                tls: super::tls::TlsClient::new(&settings),
+                settings,
+            }),
+        }
+    }
+}

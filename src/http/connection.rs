@@ -1,0 +1,218 @@
+//! One TCP connection: connecting, and one request/response exchange on it.
+//!
+//! # Why
+//!
+//! This is where the bytes of the module map come from: an
+//! `async_io::Async<TcpStream>` is a non-blocking socket registered with
+//! the reactor, so a read that has no data yet parks the *task*, not the
+//! thread, and the loop serves other connections meanwhile. Everything
+//! else in `http` is either pure (parsing) or policy (the client).
+//!
+//! # How
+//!
+//! * [`Connection::open`] resolves the host (a literal IP directly, a name
+//!   with `ToSocketAddrs` on the blocking pool, since the system resolver
+//!   blocks) and tries each address in turn.
+//! * A connection keeps a read buffer: bytes read from the socket but not
+//!   yet consumed. The head parser looks at it, the body reader takes from
+//!   it, and whatever a read brought past the head is the start of the
+//!   body.
+//! * [`Connection::exchange`] writes a request, reads the head (skipping
+//!   1xx interim responses), reads the body, and says whether the
+//!   connection can carry another request.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+
+use async_io::Async;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+use super::body::{framing, read_body, Framing};
+use super::error::Part;
+use super::parse::{find_head_end, parse_response_head, HeadLimits, ResponseHead, Version};
+use super::{Error, Method};
+
+/// How many bytes one socket read asks for.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// How many 1xx interim responses may precede the final one.
+const MAX_INTERIM_RESPONSES: usize = 16;
+
+/// The limits one exchange enforces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) head: HeadLimits,
+    pub(crate) max_body_bytes: u64,
+}
+
+/// What one exchange produced.
+pub(crate) struct Exchange {
+    pub(crate) head: ResponseHead,
+    pub(crate) body: Vec<u8>,
+    /// Whether the connection may carry another request: the body ended
+    /// where its framing said, nothing followed it, and neither HTTP/1.0
+    /// nor `Connection: close` ruled reuse out.
+    pub(crate) reusable: bool,
+}
+
+/// A connected socket and the bytes read from it but not consumed yet.
+pub(crate) struct Connection {
+    stream: Async<TcpStream>,
+    buffer: Vec<u8>,
+    /// Bytes read over the connection's life: lets the client tell a stale
+    /// kept-alive connection (nothing came back) from a failed response.
+    received: u64,
+}
+
+impl Connection {
+    /// Connects to `host:port`, trying every address the host resolves to.
+    pub(crate) async fn open(host: &str, port: u16) -> Result<Connection, Error> {
+        let mut last_error = None;
+        for addr in resolve(host, port).await? {
+            match Async::<TcpStream>::connect(addr).await {
+                Ok(stream) => {
+                    // Requests are small and written at once: do not let
+                    // Nagle's algorithm hold them back. Only an optimisation,
+                    // so a failure to set it is ignored.
+                    let _ = stream.get_ref().set_nodelay(true);
+                    return Ok(Connection {
+                        stream,
+                        buffer: Vec::new(),
+                        received: 0,
+                    });
+                }
+                Err(source) => last_error = Some(Error::Connect { addr, source }),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| Error::Dns {
+            host: host.to_string(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no addresses"),
+        }))
+    }
+
+    /// Sends `request`, reads the response to it, and reports whether the
+    /// connection can be reused.
+    pub(crate) async fn exchange(
+        &mut self,
+        method: Method,
+        request: &[u8],
+        limits: &Limits,
+    ) -> Result<Exchange, Error> {
+        self.stream.write_all(request).await?;
+        let head = self.read_final_head(&limits.head).await?;
+        let framing = framing(method, &head)?;
+        let body = read_body(self, framing, limits.max_body_bytes, limits.head.max_bytes).await?;
+        let reusable = framing != Framing::UntilClose
+            && self.buffer.is_empty()
+            && head.version == Version::Http11
+            && !head.headers.contains_token("connection", "close");
+        Ok(Exchange {
+            head,
+            body,
+            reusable,
+        })
+    }
+
+    /// Reads heads until one is not a 1xx interim response (`100 Continue`,
+    /// `103 Early Hints`), and returns that one.
+    async fn read_final_head(&mut self, limits: &HeadLimits) -> Result<ResponseHead, Error> {
+        for _ in 0..=MAX_INTERIM_RESPONSES {
+            let head = self.read_head(limits).await?;
+            match head.status {
+                101 => {
+                    return Err(Error::malformed(
+                        Part::StatusLine,
+                        "101 Switching Protocols, but no upgrade was asked for",
+                    ))
+                }
+                100..=199 => continue,
+                _ => return Ok(head),
+            }
+        }
+        Err(Error::malformed(
+            Part::StatusLine,
+            "more than 16 interim (1xx) responses",
+        ))
+    }
+
+    /// Reads until the buffer holds a complete head; consumes and returns it.
+    async fn read_head(&mut self, limits: &HeadLimits) -> Result<ResponseHead, Error> {
+        let mut searched = 0;
+        loop {
+            // Parse only once the end is in sight (or the limit is passed),
+            // so a head trickling in byte by byte is not parsed each time.
+            if find_head_end(&self.buffer, searched).is_some()
+                || self.buffer.len() > limits.max_bytes
+            {
+                if let Some((head, used)) = parse_response_head(&self.buffer, limits)? {
+                    self.consume(used);
+                    return Ok(head);
+                }
+            }
+            searched = self.buffer.len();
+            if self.fill().await? == 0 {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection before a complete response head",
+                )));
+            }
+        }
+    }
+
+    /// The bytes read but not consumed yet.
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Marks the first `count` buffered bytes as used.
+    pub(crate) fn consume(&mut self, count: usize) {
+        self.buffer.drain(..count);
+    }
+
+    /// Reads once from the socket into the buffer; `Ok(0)` means the server
+    /// closed the connection.
+    ///
+    /// If the future is dropped mid-read the buffer is left padded with
+    /// zeros; that only happens on a timeout, which drops the connection.
+    pub(crate) async fn fill(&mut self) -> io::Result<usize> {
+        let start = self.buffer.len();
+        self.buffer.resize(start + READ_CHUNK, 0);
+        let result = self.stream.read(&mut self.buffer[start..]).await;
+        let count = *result.as_ref().unwrap_or(&0);
+        self.buffer.truncate(start + count);
+        self.received += count as u64;
+        result
+    }
+
+    /// Bytes received over the connection's life.
+    pub(crate) fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Whether an idle connection still looks usable: the server has neither
+    /// closed it nor sent anything unasked. Does not wait.
+    pub(crate) fn is_idle_and_open(&self) -> bool {
+        // The socket is non-blocking, so `peek` answers at once:
+        // WouldBlock means open and quiet, 0 means closed.
+        let mut probe = [0u8; 1];
+        match self.stream.get_ref().peek(&mut probe) {
+            Err(error) => error.kind() == io::ErrorKind::WouldBlock,
+            Ok(_) => false,
+        }
+    }
+}
+
+/// The addresses of `host`: a literal IP at once, a name through the system
+/// resolver on the blocking pool.
+async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let name = host.to_string();
+    blocking::unblock(move || (name.as_str(), port).to_socket_addrs().map(Vec::from_iter))
+        .await
+        .map_err(|source| Error::Dns {
+            host: host.to_string(),
+            source,
+        })
+}

@@ -1,0 +1,403 @@
+//! Parsing a response head (status line and header fields) from bytes.
+//!
+//! # Why
+//!
+//! The response parser is where a server's bytes, possibly hostile, meet
+//! our memory. So it is written as pure functions over a byte slice: no
+//! socket, no clock, no global state. The same bytes always give the same
+//! answer, which makes the parser easy to unit-test, property-test and fuzz
+//! ([`parse_response_head`] is the entry point to feed arbitrary bytes to).
+//! Every size is bounded by [`HeadLimits`] before anything is stored.
+//!
+//! # How
+//!
+//! The caller reads from the socket into a buffer and asks
+//! [`parse_response_head`] whether the buffer holds a complete head yet:
+//!
+//! * `Ok(None)`: not yet (and still under the size limit): read more;
+//! * `Ok(Some((head, consumed)))`: the head is the first `consumed` bytes;
+//!   the rest of the buffer is the start of the body;
+//! * `Err(..)`: give up on this connection.
+//!
+//! Choices, where RFC 9112 leaves room:
+//!
+//! * a bare LF ends a line as CRLF does (§2.2 allows it); a CR anywhere
+//!   else is an error;
+//! * the status line is `HTTP/1.0` or `HTTP/1.1`, a space, three digits,
+//!   then optionally a space and a reason phrase (which may be empty or
+//!   missing altogether);
+//! * a header name must be a token (§5.1: letters, digits and
+//!   ``!#$%&'*+-.^_`|~``): a space before the colon, a NUL or a non-ASCII
+//!   byte in a name is an error;
+//! * a header value may not contain control characters other than tab; its
+//!   other bytes are allowed, including obs-text (0x80-0xFF), and bytes that
+//!   are not UTF-8 become U+FFFD in the stored `String`;
+//! * a folded line (starting with a space or tab, "obs-fold") continues the
+//!   previous value, joined by one space, as §5.2 requires of user agents;
+//! * line lengths need no limit of their own: the whole head, every line
+//!   included, is bounded by [`HeadLimits::max_bytes`].
+
+use super::error::Part;
+use super::{Error, Headers};
+
+/// Bounds on a response head, checked before the head is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadLimits {
+    /// Bytes of status line plus header lines plus line breaks.
+    pub max_bytes: usize,
+    /// Header fields.
+    pub max_headers: usize,
+}
+
+impl Default for HeadLimits {
+    /// 64 KiB and 100 fields.
+    fn default() -> HeadLimits {
+        HeadLimits {
+            max_bytes: 64 * 1024,
+            max_headers: 100,
+        }
+    }
+}
+
+/// The HTTP version of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// `HTTP/1.0`: the connection closes after the response.
+    Http10,
+    /// `HTTP/1.1`: the connection may be kept alive.
+    Http11,
+}
+
+/// A parsed status line and header fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub version: Version,
+    /// The status code, 100 to 999.
+    pub status: u16,
+    /// The reason phrase, possibly empty.
+    pub reason: String,
+    /// The header fields, in order.
+    pub headers: Headers,
+}
+
+/// Parses the response head at the start of `buffer`.
+///
+/// Returns `Ok(None)` when the head is not complete yet, or the head and the
+/// number of bytes it took. Never reads past the blank line that ends the
+/// head, and never stores more than `limits` allow.
+///
+/// ```
+/// use tandem::http::parse::{parse_response_head, HeadLimits};
+/// let bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+/// let (head, consumed) = parse_response_head(bytes, &HeadLimits::default())?.unwrap();
+/// assert_eq!(head.status, 200);
+/// assert_eq!(head.headers.get("content-length"), Some("2"));
+/// assert_eq!(&bytes[consumed..], b"hi");
+/// assert!(parse_response_head(b"HTTP/1.1 200 OK\r\n", &HeadLimits::default())?.is_none());
+/// # Ok::<(), tandem::http::Error>(())
+/// ```
+pub fn parse_response_head(
+    buffer: &[u8],
+    limits: &HeadLimits,
+) -> Result<Option<(ResponseHead, usize)>, Error> {
+    let too_large = Error::HeadersTooLarge {
+        limit: limits.max_bytes,
+    };
+    let Some(end) = find_head_end(buffer, 0) else {
+        return if buffer.len() > limits.max_bytes {
+            Err(too_large)
+        } else {
+            Ok(None)
+        };
+    };
+    if end > limits.max_bytes {
+        return Err(too_large);
+    }
+    // Every line up to the blank one, without its CRLF or LF.
+    let mut lines = buffer[..end]
+        .split(|&byte| byte == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .take_while(|line| !line.is_empty());
+    let (version, status, reason) = parse_status_line(lines.next().unwrap_or_default())?;
+    let mut headers = Headers::new();
+    for line in lines {
+        if let [b' ' | b'\t', folded @ ..] = line {
+            let value = headers.last_value_mut().ok_or(Error::malformed(
+                Part::HeaderLine,
+                "folded line before the first header",
+            ))?;
+            value.push(' ');
+            value.push_str(&field_value(folded)?);
+            continue;
+        }
+        if headers.len() == limits.max_headers {
+            return Err(Error::TooManyHeaders {
+                limit: limits.max_headers,
+            });
+        }
+        let (name, value) = parse_header_line(line)?;
+        headers.push(name, value);
+    }
+    let head = ResponseHead {
+        version,
+        status,
+        reason,
+        headers,
+    };
+    Ok(Some((head, end)))
+}
+
+/// Where the head ends: the index just past the blank line (`\r\n\r\n` or
+/// `\n\n`, mixed forms included), searching from about `from`.
+///
+/// A caller that reads in pieces passes the previous buffer length as
+/// `from`, so that each byte is searched about once, not once per read.
+pub fn find_head_end(buffer: &[u8], from: usize) -> Option<usize> {
+    // Back up three bytes: the terminator may straddle two reads.
+    let mut start = from.min(buffer.len()).saturating_sub(3);
+    while let Some(offset) = buffer[start..].iter().position(|&byte| byte == b'\n') {
+        let line_feed = start + offset;
+        match &buffer[line_feed + 1..] {
+            [b'\n', ..] => return Some(line_feed + 2),
+            [b'\r', b'\n', ..] => return Some(line_feed + 3),
+            _ => start = line_feed + 1,
+        }
+    }
+    None
+}
+
+/// `HTTP/1.1 200 OK`, `HTTP/1.1 200 ` or `HTTP/1.1 200`.
+fn parse_status_line(line: &[u8]) -> Result<(Version, u16, String), Error> {
+    let malformed = |reason| Error::malformed(Part::StatusLine, reason);
+    let (version, rest) = match line.split_at_checked(9) {
+        Some((b"HTTP/1.1 ", rest)) => (Version::Http11, rest),
+        Some((b"HTTP/1.0 ", rest)) => (Version::Http10, rest),
+        _ => return Err(malformed("expected \"HTTP/1.1 \" or \"HTTP/1.0 \"")),
+    };
+    let (code, reason) = match rest {
+        [a, b, c, reason @ ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => (
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
+            reason,
+        ),
+        _ => return Err(malformed("the status code must be three digits")),
+    };
+    let reason = match reason {
+        [] => &[][..],
+        [b' ', reason @ ..] => reason,
+        _ => return Err(malformed("the status code must be three digits")),
+    };
+    if code < 100 {
+        return Err(malformed("the status code is below 100"));
+    }
+    if reason.iter().any(|&byte| is_forbidden_control(byte)) {
+        return Err(malformed("control character in the reason phrase"));
+    }
+    Ok((version, code, String::from_utf8_lossy(reason).into_owned()))
+}
+
+/// `Name: value`, with optional whitespace around the value.
+pub(crate) fn parse_header_line(line: &[u8]) -> Result<(String, String), Error> {
+    let malformed = |reason| Error::malformed(Part::HeaderLine, reason);
+    let colon = line
+        .iter()
+        .position(|&byte| byte == b':')
+        .ok_or(malformed("header line without a colon"))?;
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    if name.is_empty() {
+        return Err(malformed("empty header name"));
+    }
+    if !name.iter().all(|&byte| is_token_byte(byte)) {
+        return Err(malformed(
+            "header name with a space, control character or non-ASCII byte",
+        ));
+    }
+    // The name is ASCII, so this conversion never replaces anything.
+    Ok((
+        String::from_utf8_lossy(name).into_owned(),
+        field_value(value)?,
+    ))
+}
+
+/// A header value without surrounding spaces and tabs; control characters
+/// other than tab are refused, other bytes converted lossily to UTF-8.
+fn field_value(value: &[u8]) -> Result<String, Error> {
+    let is_space = |byte: &u8| matches!(byte, b' ' | b'\t');
+    let start = value
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    let value = &value[start..end];
+    if value.iter().any(|&byte| is_forbidden_control(byte)) {
+        return Err(Error::malformed(
+            Part::HeaderLine,
+            "control character in a header value",
+        ));
+    }
+    Ok(String::from_utf8_lossy(value).into_owned())
+}
+
+/// Control characters, except horizontal tab: never valid in a line.
+pub(crate) fn is_forbidden_control(byte: u8) -> bool {
+    (byte < 0x20 && byte != b'\t') || byte == 0x7F
+}
+
+/// `tchar` of RFC 9110 §5.6.2: the bytes allowed in a header name.
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>, Error> {
+        parse_response_head(bytes, &HeadLimits::default())
+    }
+
+    fn head(bytes: &[u8]) -> ResponseHead {
+        parse(bytes).unwrap().unwrap().0
+    }
+
+    fn malformed_part(bytes: &[u8]) -> Part {
+        match parse(bytes) {
+            Err(Error::Malformed { part, .. }) => part,
+            other => panic!("expected Malformed for {bytes:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_a_complete_head() {
+        let bytes = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nX-A:  1 \r\n\r\nbody";
+        let (head, consumed) = parse(bytes).unwrap().unwrap();
+        assert_eq!(head.version, Version::Http11);
+        assert_eq!(head.status, 404);
+        assert_eq!(head.reason, "Not Found");
+        assert_eq!(head.headers.get("content-type"), Some("text/html"));
+        assert_eq!(head.headers.get("x-a"), Some("1"));
+        assert_eq!(&bytes[consumed..], b"body");
+    }
+
+    #[test]
+    fn reason_phrase_is_optional() {
+        assert_eq!(head(b"HTTP/1.1 200\r\n\r\n").reason, "");
+        assert_eq!(head(b"HTTP/1.1 200 \r\n\r\n").reason, "");
+        assert_eq!(
+            head(b"HTTP/1.0 204 No Content\n\n").version,
+            Version::Http10
+        );
+    }
+
+    #[test]
+    fn incomplete_until_the_blank_line() {
+        let bytes = b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n";
+        for cut in 0..bytes.len() {
+            assert!(parse(&bytes[..cut]).unwrap().is_none(), "cut at {cut}");
+        }
+        assert!(parse(bytes).unwrap().is_some());
+    }
+
+    #[test]
+    fn finds_the_end_across_reads() {
+        let bytes = b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nrest";
+        // `from` is where the previous, unsuccessful search stopped.
+        for from in 0..=25 {
+            assert_eq!(find_head_end(bytes, from), Some(25), "from {from}");
+        }
+        assert_eq!(find_head_end(b"a\n\nb", 3), Some(3));
+    }
+
+    #[test]
+    fn obsolete_folding_joins_with_a_space() {
+        let head = head(b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\n\tc\r\n\r\n");
+        assert_eq!(head.headers.get("x"), Some("a b c"));
+        assert_eq!(
+            malformed_part(b"HTTP/1.1 200 OK\r\n b\r\n\r\n"),
+            Part::HeaderLine
+        );
+    }
+
+    #[test]
+    fn values_keep_obs_text_lossily() {
+        let head = head(b"HTTP/1.1 200 OK\r\nX: caf\xe9\r\n\r\n");
+        assert_eq!(head.headers.get("x"), Some("caf\u{FFFD}"));
+    }
+
+    #[test]
+    fn rejects_bad_status_lines() {
+        for bad in [
+            &b"\r\n\r\n"[..],
+            b"HTTP/1.1\r\n\r\n",
+            b"HTTP/2 200 OK\r\n\r\n",
+            b"http/1.1 200 OK\r\n\r\n",
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"HTTP/1.1 -20 OK\r\n\r\n",
+            b"HTTP/1.1 099 OK\r\n\r\n",
+            b"HTTP/1.1  200 OK\r\n\r\n",
+            b"HTTP/1.1 200 O\x00K\r\n\r\n",
+            b"HTTP/1.1 200 O\rK\r\n\r\n",
+            b"SSH-2.0-OpenSSH\r\n\r\n",
+        ] {
+            assert_eq!(malformed_part(bad), Part::StatusLine, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_header_lines() {
+        for bad in [
+            &b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\n: empty\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nName : space\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nNa\x00me: nul\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nN\xc3\xa4me: utf8\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nName: nul\x00value\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nName: lone\rCR\r\n\r\n",
+        ] {
+            assert_eq!(malformed_part(bad), Part::HeaderLine, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn enforces_the_limits() {
+        let limits = HeadLimits {
+            max_bytes: 64,
+            max_headers: 2,
+        };
+        let long = [&b"HTTP/1.1 200 OK\r\nX: "[..], &[b'a'; 100]].concat();
+        assert!(matches!(
+            parse_response_head(&long, &limits),
+            Err(Error::HeadersTooLarge { limit: 64 })
+        ));
+        let complete_but_long = [&long[..], b"\r\n\r\n"].concat();
+        assert!(matches!(
+            parse_response_head(&complete_but_long, &limits),
+            Err(Error::HeadersTooLarge { limit: 64 })
+        ));
+        let many = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        assert!(matches!(
+            parse_response_head(many, &limits),
+            Err(Error::TooManyHeaders { limit: 2 })
+        ));
+    }
+
+    #[test]
+    fn never_panics_on_prefixes_of_garbage() {
+        // A cheap stand-in for fuzzing: every prefix of some nasty inputs.
+        let inputs: [&[u8]; 4] = [
+            b"HTTP/1.1 200 OK\r\n\r\r\n\n\n",
+            b"\n\n\r\n\r\n",
+            b"HTTP/1.1 \xff\xfe\xfd\r\n\xff: \xff\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+        ];
+        for input in inputs {
+            for cut in 0..=input.len() {
+                let _ = parse(&input[..cut]);
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! https:// through ureq, on the blocking thread pool (feature `tls`).
+//!
+//! # Why
+//!
+//! TLS is a protocol to *use*, not to write in a tutorial: a TLS stack
+//! (here rustls, through ureq) is large and security-critical. ureq is a
+//! blocking client, so tandem runs each https request with
+//! [`blocking::unblock`]: the loop thread awaits the result while a pool
+//! thread waits on the network, exactly as Python code would wrap a
+//! blocking library in `run_in_executor`. The cost is one thread per
+//! https request in flight, instead of one socket.
+//!
+//! # How
+//!
+//! The client's limits are handed to ureq where ureq has a matching
+//! setting, and checked afterwards where it does not:
+//!
+//! | limit                | how                                               |
+//! |----------------------|---------------------------------------------------|
+//! | connect timeout      | ureq `timeout_connect`                            |
+//! | total timeout        | ureq `timeout_global`, *and* tandem's own timer   |
+//! | max header bytes     | ureq `max_response_header_size`                   |
+//! | max header count     | checked after ureq parsed the head                |
+//! | max body bytes       | ureq's body reader `limit`                        |
+//! | redirects            | off in ureq: the [`Client`](super::Client) follows them |
+//! | keep-alive           | ureq's own pool, sized by `max_idle_per_host`     |
+//!
+//! Following redirects in the client keeps the redirect limit and the
+//! scheme check the same for both transports, and lets an https page
+//! redirect to an http one.
+//!
+//! When tandem's total timeout fires first, the awaiting task gives up at
+//! once, but the pool thread runs on until ureq's own `timeout_global`
+//! (the same duration) stops it.
+
+use std::time::{Duration, Instant};
+
+use ureq::http::Version as UreqVersion;
+
+use super::client::Settings;
+use super::error::TimeoutKind;
+use super::parse::{ResponseHead, Version};
+use super::{Error, Headers, Method, Response, Url};
+
+/// A ureq agent configured like the client.
+pub(crate) struct TlsClient {
+    agent: ureq::Agent,
+    settings: Settings,
+}
+
+impl TlsClient {
+    /// An agent applying `settings`.
+    pub(crate) fn new(settings: &Settings) -> TlsClient {
+        let idle_per_host = if settings.keep_alive {
+            settings.max_idle_per_host
+        } else {
+            0
+        };
+        let config = ureq::Agent::config_builder()
+            .https_only(true)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(finite(settings.connect_timeout))
+            .timeout_global(finite(settings.total_timeout))
+            .max_response_header_size(settings.head_limits.max_bytes)
+            .max_idle_connections_per_host(idle_per_host)
+            .user_agent(settings.user_agent.as_str())
+            .build();
+        TlsClient {
+            agent: ureq::Agent::new_with_config(config),
+            settings: settings.clone(),
+        }
+    }
+
+    /// One https request, one response: no redirects.
+    pub(crate) async fn fetch(&self, method: Method, url: Url) -> Result<Response, Error> {
+        let agent = self.agent.clone();
+        let settings = self.settings.clone();
+        blocking::unblock(move || fetch_blocking(&agent, &settings, method, url)).await
+    }
+}
+
+/// The request itself, run on a blocking pool thread.
+fn fetch_blocking(
+    agent: &ureq::Agent,
+    settings: &Settings,
+    method: Method,
+    url: Url,
+) -> Result<Response, Error> {
+    let target = url.to_string();
+    let sent = match method {
+        Method::Get => agent.get(&target).call(),
+        Method::Head => agent.head(&target).call(),
+    };
+    let (parts, body) = sent
+        .map_err(|error| from_ureq(error, &url, settings))?
+        .into_parts();
+    let max_headers = settings.head_limits.max_headers;
+    if parts.headers.len() > max_headers {
+        return Err(Error::TooManyHeaders { limit: max_headers });
+    }
+    let mut headers = Headers::new();
+    for (name, value) in &parts.headers {
+        headers.push(name.as_str(), String::from_utf8_lossy(value.as_bytes()));
+    }
+    let body = match method {
+        Method::Head => Vec::new(),
+        Method::Get => body
+            .into_with_config()
+            .limit(settings.max_body_bytes)
+            .read_to_vec()
+            .map_err(|error| from_ureq(error, &url, settings))?,
+    };
+    let head = ResponseHead {
+        version: match parts.version {
+            UreqVersion::HTTP_10 => Version::Http10,
+            _ => Version::Http11,
+        },
+        status: parts.status.as_u16(),
+        reason: parts
+            .status
+            .canonical_reason()
+            .unwrap_or_default()
+            .to_string(),
+        headers,
+    };
+    Ok(Response::new(head, body, url))
+}
+
+/// `limit`, or `None` (no limit) when it is too large to add to a clock
+/// reading, as `Duration::MAX` is: ureq would panic on the addition. The
+/// margin covers ureq adding it to a later reading.
+fn finite(limit: Duration) -> Option<Duration> {
+    Instant::now()
+        .checked_add(limit.saturating_mul(2))
+        .map(|_| limit)
+}
+
+/// ureq's error, as the closest tandem error.
+fn from_ureq(error: ureq::Error, url: &Url, settings: &Settings) -> Error {
+    match error {
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => Error::Timeout {
+            kind: TimeoutKind::Connect,
+            after: settings.connect_timeout,
+        },
+        ureq::Error::Timeout(_) => Error::Timeout {
+            kind: TimeoutKind::Total,
+            after: settings.total_timeout,
+        },
+        ureq::Error::HostNotFound => Error::Dns {
+            host: url.host().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "host not found"),
+        },
+        ureq::Error::BodyExceedsLimit(_) => Error::BodyTooLarge {
+            limit: settings.max_body_bytes,
+        },
+        ureq::Error::LargeResponseHeader(..) => Error::HeadersTooLarge {
+            limit: settings.head_limits.max_bytes,
+        },
+        ureq::Error::Io(error) => Error::Io(error),
+        other => Error::Tls(other.to_string()),
+    }
+}
