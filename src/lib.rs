@@ -44,6 +44,8 @@ pub mod demo;
 pub mod executor;
 pub mod http;
 pub mod join;
+#[cfg(feature = "image")]
+pub mod pipeline;
 pub mod pool;
 #[cfg(feature = "image")]
 pub mod resize;

@@ -326,7 +326,7 @@ impl CpuPoolBuilder {
             shared.live_workers.fetch_add(1, Ordering::SeqCst);
             let spawned = thread::Builder::new()
                 .name(format!("{}-{index}", self.name))
-                .spawn(move || worker(receiver, shared));
+                .spawn(move || worker(index, receiver, shared));
             match spawned {
                 Ok(thread) => pool.threads.push(thread),
                 Err(err) => {
@@ -345,6 +345,24 @@ pub fn default_workers() -> usize {
     thread::available_parallelism().map_or(1, usize::from)
 }
 
+thread_local! {
+    /// The index of the pool worker running on this thread, if it is one.
+    static WORKER_INDEX: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The index (0, 1, ...) of the pool worker running the calling code, or
+/// `None` outside a pool's worker threads. Reports use it to draw one row
+/// per worker.
+///
+/// ```
+/// let pool = tandem::CpuPool::new(1).unwrap();
+/// assert_eq!(tandem::pool::current_worker(), None);
+/// assert_eq!(tandem::block_on(pool.run(tandem::pool::current_worker)), Ok(Some(0)));
+/// ```
+pub fn current_worker() -> Option<usize> {
+    WORKER_INDEX.with(std::cell::Cell::get)
+}
+
 /// A worker thread's life: take messages until a `Stop`.
 ///
 /// Idle workers follow a *leader/followers* pattern. Only one idle worker,
@@ -353,7 +371,8 @@ pub fn default_workers() -> usize {
 /// for the leadership. Why not let every idle worker wait on the queue? The
 /// channel would hand a new job to a *parked* worker, which takes many
 /// microseconds to wake up, while a spinning one could take it at once.
-fn worker(queue: flume::Receiver<Message>, shared: Arc<Shared>) {
+fn worker(index: usize, queue: flume::Receiver<Message>, shared: Arc<Shared>) {
+    WORKER_INDEX.with(|cell| cell.set(Some(index)));
     let mut leading = false;
     loop {
         if !leading {

@@ -1,0 +1,227 @@
+//! What a pipeline run reports: one [`Item`] per input, in input order, with
+//! the time span of every stage, and totals computed from those spans.
+//!
+//! Times are offsets from the start of the run, so a report can be drawn on
+//! one time axis (the CLI's `--timeline`) and summed without clocks.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::http;
+use crate::resize::ResizeError;
+use crate::JobError;
+
+/// A stretch of time, as offsets from the start of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: Duration,
+    pub end: Duration,
+}
+
+impl Span {
+    pub fn duration(&self) -> Duration {
+        self.end.saturating_sub(self.start)
+    }
+}
+
+/// The CPU stage of one item, as run by one pool worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuSpan {
+    /// Which worker ran it ([`crate::pool::current_worker`]).
+    pub worker: usize,
+    pub decode: Span,
+    pub resize: Span,
+    pub encode: Span,
+}
+
+impl CpuSpan {
+    /// From the start of decoding to the end of encoding.
+    pub fn whole(&self) -> Span {
+        Span {
+            start: self.decode.start,
+            end: self.encode.end,
+        }
+    }
+}
+
+/// When each stage of an item ran; a stage that never ran is `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stages {
+    /// On the loop: from sending the request to the last body byte.
+    pub download: Option<Span>,
+    /// On a pool worker: decode, resize, encode.
+    pub cpu: Option<CpuSpan>,
+    /// Off the loop (`unblock`): writing the temporary file and renaming it.
+    pub save: Option<Span>,
+}
+
+/// A successfully processed input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// `<out>/resized_<index>.png`.
+    pub path: PathBuf,
+    pub downloaded_bytes: usize,
+    pub source_size: (u32, u32),
+    pub output_size: (u32, u32),
+}
+
+/// Why an input failed. Each input fails at most once, at its first failing
+/// stage; the other inputs carry on.
+#[derive(Debug)]
+pub enum ItemError {
+    /// The download failed (bad URL, refused, timeout, malformed response...).
+    Download(http::Error),
+    /// The server answered, but not with 2xx.
+    HttpStatus(u16),
+    /// The bytes are not an image tandem can decode, or too large.
+    Image(ResizeError),
+    /// The CPU job panicked or the pool shut down.
+    Job(JobError),
+    /// Writing the output file failed.
+    Save(io::Error),
+}
+
+impl fmt::Display for ItemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ItemError::Download(err) => write!(f, "download failed: {err}"),
+            ItemError::HttpStatus(status) => write!(f, "server answered HTTP {status}"),
+            ItemError::Image(err) => write!(f, "image: {err}"),
+            ItemError::Job(err) => write!(f, "CPU job: {err}"),
+            ItemError::Save(err) => write!(f, "saving failed: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for ItemError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ItemError::Download(err) => Some(err),
+            ItemError::Image(err) => Some(err),
+            ItemError::Job(err) => Some(err),
+            ItemError::Save(err) => Some(err),
+            ItemError::HttpStatus(_) => None,
+        }
+    }
+}
+
+/// The outcome of one input.
+#[derive(Debug)]
+pub struct Item {
+    /// The input's position, from 0; also the `i` of `resized_<i>.png`.
+    pub index: usize,
+    pub url: String,
+    pub result: Result<Saved, ItemError>,
+    pub stages: Stages,
+}
+
+/// The outcome of a whole run.
+#[derive(Debug)]
+pub struct Report {
+    /// One per input, in input order.
+    pub items: Vec<Item>,
+    /// From the start of the run to the last item's end.
+    pub wall: Duration,
+    /// Number of pool workers.
+    pub workers: usize,
+}
+
+impl Report {
+    pub fn succeeded(&self) -> usize {
+        self.items.iter().filter(|item| item.result.is_ok()).count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.items.len() - self.succeeded()
+    }
+
+    /// Time during which at least one download was in flight.
+    pub fn io_time(&self) -> Duration {
+        union_length(self.items.iter().filter_map(|item| item.stages.download))
+    }
+
+    /// CPU time spent in the pool, summed over workers.
+    pub fn cpu_time(&self) -> Duration {
+        self.cpu_spans().map(|span| span.duration()).sum()
+    }
+
+    /// Time during which at least one worker was busy.
+    pub fn cpu_busy_time(&self) -> Duration {
+        union_length(self.cpu_spans())
+    }
+
+    /// Time during which a download was in flight *and* a worker was busy:
+    /// how much I/O and CPU work overlapped.
+    pub fn overlap_time(&self) -> Duration {
+        let io = union(self.items.iter().filter_map(|item| item.stages.download));
+        let cpu = union(self.cpu_spans());
+        intersection_length(&io, &cpu)
+    }
+
+    fn cpu_spans(&self) -> impl Iterator<Item = Span> + '_ {
+        self.items
+            .iter()
+            .filter_map(|item| item.stages.cpu.map(|cpu| cpu.whole()))
+    }
+}
+
+/// Merges spans into sorted, disjoint spans.
+fn union(spans: impl Iterator<Item = Span>) -> Vec<Span> {
+    let mut spans: Vec<Span> = spans.collect();
+    spans.sort_by_key(|span| span.start);
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
+        }
+    }
+    merged
+}
+
+fn union_length(spans: impl Iterator<Item = Span>) -> Duration {
+    union(spans).iter().map(Span::duration).sum()
+}
+
+/// Total length of the intersection of two sorted, disjoint span lists.
+fn intersection_length(a: &[Span], b: &[Span]) -> Duration {
+    let (mut i, mut j, mut total) = (0, 0, Duration::ZERO);
+    while i < a.len() && j < b.len() {
+        let start = a[i].start.max(b[j].start);
+        let end = a[i].end.min(b[j].end);
+        total += end.saturating_sub(start);
+        if a[i].end < b[j].end {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(start: u64, end: u64) -> Span {
+        Span {
+            start: Duration::from_millis(start),
+            end: Duration::from_millis(end),
+        }
+    }
+
+    #[test]
+    fn union_merges_overlapping_spans() {
+        let merged = union([span(5, 8), span(0, 2), span(1, 3), span(8, 9)].into_iter());
+        assert_eq!(merged, vec![span(0, 3), span(5, 9)]);
+    }
+
+    #[test]
+    fn intersection_counts_only_shared_time() {
+        let io = vec![span(0, 10), span(20, 30)];
+        let cpu = vec![span(5, 25)];
+        assert_eq!(intersection_length(&io, &cpu), Duration::from_millis(10));
+    }
+}
