@@ -21,6 +21,7 @@
 use std::fmt::Write as _;
 use std::io;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use futures_lite::{AsyncWrite, AsyncWriteExt};
 
@@ -226,7 +227,7 @@ fn status_allows_body(status: u16) -> bool {
 
 /// Writes `len` bytes of the pattern, unframed.
 async fn write_pattern<W: AsyncWrite + Unpin>(out: &mut W, len: u64) -> io::Result<()> {
-    let table = PatternTable::new(len);
+    let table = PatternTable::new();
     let mut written = 0;
     while written < len {
         let window = table.window(written, len - written);
@@ -238,7 +239,7 @@ async fn write_pattern<W: AsyncWrite + Unpin>(out: &mut W, len: u64) -> io::Resu
 
 /// Writes `len` bytes of the pattern as chunks, then the last chunk.
 async fn write_pattern_chunked<W: AsyncWrite + Unpin>(out: &mut W, len: u64) -> io::Result<()> {
-    let table = PatternTable::new(len);
+    let table = PatternTable::new();
     let mut written = 0;
     let mut chunk_sizes = FIRST_CHUNK_SIZES
         .into_iter()
@@ -257,25 +258,25 @@ async fn write_pattern_chunked<W: AsyncWrite + Unpin>(out: &mut W, len: u64) -> 
 }
 
 /// The pattern from offset 0, one period longer than the largest window, so
-/// that the window at any offset is a slice of it.
-struct PatternTable(Vec<u8>);
+/// that the window at any offset is a slice of it. Built once per process.
+struct PatternTable(&'static [u8]);
 
 impl PatternTable {
-    /// A table for bodies of `len` bytes (small bodies get a small table).
-    fn new(len: u64) -> PatternTable {
-        let longest_window = len.min(WRITE_WINDOW as u64) as usize;
-        PatternTable(
-            (0..longest_window + PATTERN_PERIOD)
+    fn new() -> PatternTable {
+        static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            (0..WRITE_WINDOW + PATTERN_PERIOD)
                 .map(|i| (i % PATTERN_PERIOD) as u8)
-                .collect(),
-        )
+                .collect()
+        });
+        PatternTable(table)
     }
 
     /// The pattern bytes from `offset`, at most `max_len` of them and at
     /// most [`WRITE_WINDOW`].
     fn window(&self, offset: u64, max_len: u64) -> &[u8] {
         let start = (offset % PATTERN_PERIOD as u64) as usize;
-        let len = max_len.min((self.0.len() - PATTERN_PERIOD) as u64) as usize;
+        let len = max_len.min(WRITE_WINDOW as u64) as usize;
         &self.0[start..start + len]
     }
 }

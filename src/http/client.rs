@@ -104,7 +104,7 @@ impl Client {
                 max_redirects: 10,
                 user_agent: concat!("tandem/", env!("CARGO_PKG_VERSION")).to_string(),
                 keep_alive: true,
-                max_idle_per_host: 8,
+                max_idle_per_host: 32,
             },
         }
     }
@@ -296,7 +296,7 @@ impl ClientBuilder {
     }
 
     /// Most idle connections kept per host (scheme, host and port).
-    /// Default: 8.
+    /// Default: 32.
     pub fn max_idle_per_host(mut self, count: usize) -> Self {
         self.settings.max_idle_per_host = count;
         self
