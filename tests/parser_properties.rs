@@ -23,10 +23,12 @@
 //! a failure names a case that fails again on the next run. A cargo-fuzz
 //! layout in `fuzz/` drives the same entry points with coverage guidance.
 
+mod support;
+
+use support::chunked_split::{decode, Decoded};
 use tandem::http::body::{content_length, framing, BoundedBody, Framing};
-use tandem::http::chunked::ChunkedDecoder;
 use tandem::http::parse::{parse_response_head, HeadLimits};
-use tandem::http::{Error, Method};
+use tandem::http::Method;
 
 /// Cases per property.
 const CASES: usize = 20_000;
@@ -187,61 +189,17 @@ fn mutated(rng: &mut Rng, corpus: &[&[u8]]) -> Vec<u8> {
     input
 }
 
-/// What decoding a chunked body produced, comparable across splits. The
-/// body is compared only on success: after an error it is discarded, and
-/// how much of it was stored depends on where the reads ended.
-#[derive(Debug, PartialEq, Eq)]
-enum Decoded {
-    Done { body: Vec<u8>, used: usize },
-    Incomplete { body: Vec<u8> },
-    Failed(String),
-}
-
-/// Decodes `input` delivered as `pieces`, as a connection would: piece
-/// after piece until the decoder is done. Checks the body cap.
-fn decode<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Decoded {
-    let mut decoder = ChunkedDecoder::new(TRAILER_CAP);
-    let mut body = BoundedBody::new(BODY_CAP);
-    let mut used = 0;
-    for piece in pieces {
-        let result = decoder.decode(piece, &mut body);
-        assert!(body.len() as u64 <= BODY_CAP, "body past its cap");
-        match result {
-            Err(error) => return Decoded::Failed(summary(&error)),
-            Ok(count) => {
-                assert!(count <= piece.len());
-                used += count;
-                if decoder.is_done() {
-                    return Decoded::Done {
-                        body: body.into_vec(),
-                        used,
-                    };
-                }
-                assert_eq!(count, piece.len(), "left bytes unused before the end");
-            }
-        }
-    }
-    Decoded::Incomplete {
-        body: body.into_vec(),
-    }
-}
-
-/// An error's variant and detail, as text (`Error` has no `PartialEq`).
-fn summary(error: &Error) -> String {
-    format!("{error:?}")
-}
-
 /// Promise 4 for one input; returns the result of feeding it whole.
 fn check_chunked_splits(input: &[u8], every_point: bool) -> Decoded {
-    let whole = decode([input]);
+    let whole = decode([input], BODY_CAP, TRAILER_CAP);
     let context = || format!("input {:?}", String::from_utf8_lossy(input));
-    let bytes = decode(input.chunks(1));
+    let bytes = decode(input.chunks(1), BODY_CAP, TRAILER_CAP);
     assert_eq!(bytes, whole, "byte by byte differs, {}", context());
     if every_point {
         for cut in 0..=input.len() {
             let (a, b) = input.split_at(cut);
             assert_eq!(
-                decode([a, b]),
+                decode([a, b], BODY_CAP, TRAILER_CAP),
                 whole,
                 "split at {cut} differs, {}",
                 context()

@@ -6,5 +6,6 @@
 //! the others would be dead code in that crate, hence the `allow`.
 #![allow(dead_code)]
 
+pub mod chunked_split;
 pub mod hostile_server;
 pub mod images;
