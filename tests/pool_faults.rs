@@ -149,13 +149,22 @@ fn one_percent_of_100_000_jobs_panic_and_every_job_is_accounted_for() {
 
 #[test]
 fn the_queue_never_holds_more_than_its_capacity() {
-    // One worker held at a gate, a queue of four, and a flood of `n` job
+    // One worker held at a gate, a queue of four (or none), a flood of `n` job
     // futures. Then every future is dropped and the gate opened: the jobs
     // that had made it into the queue are exactly the ones the worker then
     // finds cancelled. The rest waited in their futures (back-pressure):
     // they never reached the queue, so their memory was the submitter's.
-    for flood in [0, 1, 3, 4, 5, 64, 1_000] {
-        let pool = CpuPool::builder().workers(1).queue(4).build().unwrap();
+    let runs = [0, 1, 3, 4, 5, 64, 1_000]
+        .map(|flood| (4, flood))
+        .into_iter()
+        // A queue of 0 is a rendezvous: nothing waits in it at all.
+        .chain([(0, 0), (0, 1), (0, 64)]);
+    for (capacity, flood) in runs {
+        let pool = CpuPool::builder()
+            .workers(1)
+            .queue(capacity)
+            .build()
+            .unwrap();
         let gate = Gate::default();
         let ran = Arc::new(AtomicUsize::new(0));
         tandem::block_on(async {
@@ -191,9 +200,10 @@ fn the_queue_never_holds_more_than_its_capacity() {
             assert_eq!(holder.await, Ok(()));
         });
         let stats = pool.shutdown();
-        assert_eq!(ran.load(Ordering::SeqCst), 0, "flood of {flood}");
-        assert_eq!(stats.completed, 1, "flood of {flood}");
-        assert_eq!(stats.cancelled, flood.min(4), "flood of {flood}");
+        let context = format!("flood of {flood} into a queue of {capacity}");
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "{context}");
+        assert_eq!(stats.completed, 1, "{context}");
+        assert_eq!(stats.cancelled, flood.min(capacity as u64), "{context}");
     }
 }
 
