@@ -2,9 +2,12 @@
 //! the requested size, and every bad input gives a typed error, not a panic.
 #![cfg(feature = "image")]
 
+mod support;
+
 use std::io::Cursor;
 
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use support::images::{crc32, png_chunk, png_claiming};
 use tandem::resize::{
     decode, encode_png, process, resize, Fit, Pixels, Processed, ResizeError, Settings,
 };
@@ -276,54 +279,6 @@ fn other_formats_are_unsupported() {
             Err(ResizeError::UnsupportedFormat)
         );
     }
-}
-
-/// CRC-32 (IEEE, reflected, polynomial 0xEDB88320), as PNG chunks use it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = u32::MAX;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// One PNG chunk: length, type, data, CRC of type and data.
-fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let length = u32::try_from(data.len()).unwrap();
-    let checked = [&kind[..], data].concat();
-    [
-        &length.to_be_bytes()[..],
-        &checked,
-        &crc32(&checked).to_be_bytes(),
-    ]
-    .concat()
-}
-
-/// A PNG whose header claims `width` x `height` RGB pixels, with almost no
-/// pixel data behind it.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let header = [
-        &width.to_be_bytes()[..],
-        &height.to_be_bytes(),
-        &[8, 2, 0, 0, 0],
-    ]
-    .concat();
-    // An empty zlib stream: the claim is all there is.
-    let data = [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
-    [
-        &b"\x89PNG\r\n\x1a\n"[..],
-        &png_chunk(b"IHDR", &header),
-        &png_chunk(b"IDAT", &data),
-        &png_chunk(b"IEND", &[]),
-    ]
-    .concat()
 }
 
 #[test]

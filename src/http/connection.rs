@@ -29,7 +29,9 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 use super::body::{framing, read_body, Framing};
 use super::error::Part;
-use super::parse::{find_head_end, parse_response_head, HeadLimits, ResponseHead, Version};
+use super::parse::{
+    could_be_status_line, find_head_end, parse_response_head, HeadLimits, ResponseHead, Version,
+};
 use super::{Error, Method};
 
 /// How many bytes one socket read asks for.
@@ -140,9 +142,11 @@ impl Connection {
         let mut searched = 0;
         loop {
             // Parse only once the end is in sight (or the limit is passed),
-            // so a head trickling in byte by byte is not parsed each time.
+            // so a head trickling in byte by byte is not parsed each time;
+            // but refuse at once bytes that cannot start a response.
             if find_head_end(&self.buffer, searched).is_some()
                 || self.buffer.len() > limits.max_bytes
+                || !could_be_status_line(&self.buffer)
             {
                 if let Some((head, used)) = parse_response_head(&self.buffer, limits)? {
                     self.consume(used);

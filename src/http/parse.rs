@@ -14,7 +14,8 @@
 //! The caller reads from the socket into a buffer and asks
 //! [`parse_response_head`] whether the buffer holds a complete head yet:
 //!
-//! * `Ok(None)`: not yet (and still under the size limit): read more;
+//! * `Ok(None)`: not yet (the bytes so far can still become a head, and
+//!   are under the size limit): read more;
 //! * `Ok(Some((head, consumed)))`: the head is the first `consumed` bytes;
 //!   the rest of the buffer is the start of the body;
 //! * `Err(..)`: give up on this connection.
@@ -26,6 +27,10 @@
 //! * the status line is `HTTP/1.0` or `HTTP/1.1`, a space, three digits,
 //!   then optionally a space and a reason phrase (which may be empty or
 //!   missing altogether);
+//! * bytes that cannot start a status line (an HTTP/0.9 body, an HTTP/2
+//!   frame, another protocol's greeting) are an error as soon as they
+//!   arrive, not when a blank line eventually comes: such a server may
+//!   never send one, and a clear error beats a timeout;
 //! * a header name must be a token (§5.1: letters, digits and
 //!   ``!#$%&'*+-.^_`|~``): a space before the colon, a NUL or a non-ASCII
 //!   byte in a name is an error;
@@ -104,6 +109,9 @@ pub fn parse_response_head(
     let too_large = Error::HeadersTooLarge {
         limit: limits.max_bytes,
     };
+    if !could_be_status_line(buffer) {
+        return Err(not_a_version());
+    }
     let Some(end) = find_head_end(buffer, 0) else {
         return if buffer.len() > limits.max_bytes {
             Err(too_large)
@@ -167,14 +175,34 @@ pub fn find_head_end(buffer: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// What a status line starts with, and the version each start means.
+const VERSIONS: [(&[u8], Version); 2] = [
+    (b"HTTP/1.1 ", Version::Http11),
+    (b"HTTP/1.0 ", Version::Http10),
+];
+
+/// Whether `buffer` may still turn into a status line: its first bytes (as
+/// many as it has, up to nine) agree with `HTTP/1.1 ` or `HTTP/1.0 `.
+/// Looks at nine bytes at most, so it is cheap to ask after every read.
+pub(crate) fn could_be_status_line(buffer: &[u8]) -> bool {
+    VERSIONS.iter().any(|(prefix, _)| {
+        let seen = buffer.len().min(prefix.len());
+        buffer[..seen] == prefix[..seen]
+    })
+}
+
+/// The error for a response that does not start with a known version.
+fn not_a_version() -> Error {
+    Error::malformed(Part::StatusLine, "expected \"HTTP/1.1 \" or \"HTTP/1.0 \"")
+}
+
 /// `HTTP/1.1 200 OK`, `HTTP/1.1 200 ` or `HTTP/1.1 200`.
 fn parse_status_line(line: &[u8]) -> Result<(Version, u16, String), Error> {
     let malformed = |reason| Error::malformed(Part::StatusLine, reason);
-    let (version, rest) = match line.split_at_checked(9) {
-        Some((b"HTTP/1.1 ", rest)) => (Version::Http11, rest),
-        Some((b"HTTP/1.0 ", rest)) => (Version::Http10, rest),
-        _ => return Err(malformed("expected \"HTTP/1.1 \" or \"HTTP/1.0 \"")),
-    };
+    let (version, rest) = VERSIONS
+        .iter()
+        .find_map(|(prefix, version)| Some((*version, line.strip_prefix(*prefix)?)))
+        .ok_or_else(not_a_version)?;
     let (code, reason) = match rest {
         [a, b, c, reason @ ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => (
             u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
@@ -383,6 +411,24 @@ mod tests {
             parse_response_head(many, &limits),
             Err(Error::TooManyHeaders { limit: 2 })
         ));
+    }
+
+    #[test]
+    fn refuses_what_cannot_become_a_status_line_at_once() {
+        // No blank line yet, but these can never start a response.
+        for early in [
+            &b"<html>"[..],
+            b"\x00\x00\x12\x04\x00",
+            b"HTTP/2 ",
+            b"HTTP/1.1\r",
+            b"SSH-2.0",
+        ] {
+            assert_eq!(malformed_part(early), Part::StatusLine, "{early:?}");
+        }
+        // Every prefix of a real status line is still only incomplete.
+        for cut in 0..=9 {
+            assert!(parse(&b"HTTP/1.0 200 OK\r\n"[..cut]).unwrap().is_none());
+        }
     }
 
     #[test]

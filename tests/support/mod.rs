@@ -1,0 +1,11 @@
+//! Helpers shared by integration tests: `mod support;` in a test file.
+//!
+//! Each test file is its own crate, so a helper shared between files lives
+//! here, in a directory (not `tests/support.rs`), so that cargo does not
+//! build it as a test of its own. A test file uses some helpers, not all:
+//! the others would be dead code in that crate, hence the `allow`.
+#![allow(dead_code)]
+
+pub mod chunked_split;
+pub mod hostile_server;
+pub mod images;
