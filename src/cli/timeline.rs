@@ -52,6 +52,8 @@ const ROW_PADDING: f64 = 6.0;
 const AXIS_HEIGHT: f64 = 40.0;
 /// A bar narrower than this is widened, so that it stays visible.
 const MIN_BAR_WIDTH: f64 = 1.0;
+/// Bars at least this wide end one pixel early (see `draw_bar`).
+const BAR_GAP_FROM: f64 = 4.0;
 /// The least width of a bar that gets its item number written in it.
 const LABELLED_BAR_WIDTH: f64 = 16.0;
 /// About how many ticks the time axis gets.
@@ -430,6 +432,13 @@ fn draw_row(svg: &mut String, row: &Row, top: f64, scale: &Scale) {
 fn draw_bar(svg: &mut String, bar: &Bar, y: f64, scale: &Scale) {
     let x = scale.x(bar.span.start);
     let width = (scale.x(bar.span.end) - x).max(MIN_BAR_WIDTH);
+    // A hairline gap at the end of wide bars, so that back-to-back bars of
+    // one lane stay apart.
+    let width = if width >= BAR_GAP_FROM {
+        width - 1.0
+    } else {
+        width
+    };
     let failed = bar.item.result.is_err();
     let outline = if failed {
         " stroke=\"#d62728\" stroke-width=\"2\""
