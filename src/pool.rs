@@ -23,6 +23,8 @@
 //!   down instead of growing memory (back-pressure).
 //! * Each job carries its own one-slot result channel. The submitting future
 //!   awaits its receiver with `recv_async`; the worker's `send` wakes it.
+//!   [`CpuPool::submit`] splits the two waits (room in the queue, then the
+//!   answer), for callers that free a resource once the job is queued.
 //! * A panicking job is caught on the worker and comes back as
 //!   [`JobError::Panicked`]; the worker thread lives on.
 //! * Dropping the future of a job that has not started yet cancels it: the
@@ -195,8 +197,41 @@ impl CpuPool {
     /// full the future waits for room (back-pressure). The future is
     /// `'static`: it can be spawned, and it does not keep the pool alive.
     ///
-    /// This is `loop.run_in_executor(pool, job)`.
+    /// This is `loop.run_in_executor(pool, job)`; it is
+    /// [`submit`](CpuPool::submit) and then the wait for the answer.
     pub fn run<T, F>(&self, job: F) -> impl Future<Output = Result<T, JobError>> + 'static
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let submitted = self.submit(job);
+        async move { submitted.await.await }
+    }
+
+    /// Queues `job` and returns, once it is in the queue, the future of its
+    /// result: Python's `executor.submit(job)`, which hands back a future.
+    ///
+    /// Awaiting `submit` is the back-pressure step alone: it waits while the
+    /// queue is full. A caller that holds a resource until its work is
+    /// handed over (a download permit, a buffer) releases it between the two
+    /// awaits. Dropping the returned future before the job starts cancels
+    /// the job, as with [`run`](CpuPool::run).
+    ///
+    /// ```
+    /// let pool = tandem::CpuPool::new(1).unwrap();
+    /// let answer = tandem::block_on(async {
+    ///     let answer = pool.submit(|| 6 * 7).await; // queued
+    ///     answer.await // ran
+    /// });
+    /// assert_eq!(answer, Ok(42));
+    /// ```
+    // Yielding a future is the point: the outer await is "queued", the
+    // inner one "answered".
+    #[allow(clippy::async_yields_async)]
+    pub fn submit<T, F>(
+        &self,
+        job: F,
+    ) -> impl Future<Output = impl Future<Output = Result<T, JobError>> + 'static> + 'static
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -208,22 +243,26 @@ impl CpuPool {
         async move {
             let (result_sender, result) = flume::bounded(1);
             let job: Job = Box::new(move |shared: &Shared| run_job(job, result_sender, shared));
-            let Some(sender) = queue.as_ref().and_then(flume::WeakSender::upgrade) else {
-                return Err(JobError::ShutDown);
+            let queued = match queue.as_ref().and_then(flume::WeakSender::upgrade) {
+                Some(sender) if !shared.closed.load(Ordering::Acquire) => {
+                    // Keep no sender afterwards: the queue's lifetime is the pool's.
+                    sender.send_async(Message::Run(job)).await.is_ok()
+                }
+                _ => false,
             };
-            if shared.closed.load(Ordering::Acquire)
-                || sender.send_async(Message::Run(job)).await.is_err()
-            {
-                return Err(JobError::ShutDown);
+            if queued {
+                shared.lobby.job_queued();
             }
-            shared.lobby.job_queued();
-            // Keep no sender while waiting: the queue's lifetime is the pool's.
-            drop(sender);
-            // The answer is usually microseconds away: let the loop wait awake.
-            let _expected = ExpectedWakeup::new();
-            // An error here means the job was dropped without running: it was
-            // queued behind the shutdown and the workers are gone.
-            result.recv_async().await.unwrap_or(Err(JobError::ShutDown))
+            async move {
+                if !queued {
+                    return Err(JobError::ShutDown);
+                }
+                // The answer is usually microseconds away: let the loop wait awake.
+                let _expected = ExpectedWakeup::new();
+                // An error here means the job was dropped without running: it
+                // was queued behind the shutdown and the workers are gone.
+                result.recv_async().await.unwrap_or(Err(JobError::ShutDown))
+            }
         }
     }
 

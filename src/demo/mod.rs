@@ -84,4 +84,4 @@ mod response;
 mod routes;
 mod server;
 
-pub use server::Server;
+pub use server::{Server, DEMO_IMAGES};

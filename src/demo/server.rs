@@ -62,6 +62,24 @@ const LINGER_LIMIT: usize = 256 * 1024;
 /// descriptors), so that the loop does not spin on the error.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// The pictures of [`Server::image_urls`], in order: (format, width,
+/// height). Large photos dominate, as on a real page; PNGs cost more to
+/// download and to decode than JPEGs of the same size.
+pub const DEMO_IMAGES: [(&str, u32, u32); 8] = [
+    ("jpeg", 1920, 1080),
+    ("png", 1280, 720),
+    ("jpeg", 800, 600),
+    ("png", 640, 480),
+    ("jpeg", 1280, 720),
+    ("jpeg", 1920, 1080),
+    ("png", 800, 600),
+    ("jpeg", 640, 480),
+];
+
+/// How many seeds [`Server::image_urls`] cycles through: URLs repeat after
+/// this many.
+const DEMO_SEEDS: usize = 64;
+
 /// A running demo server on `127.0.0.1`. Dropping it stops the server.
 ///
 /// The module documentation lists its routes.
@@ -125,6 +143,34 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         let slash = if path.starts_with('/') { "" } else { "/" };
         format!("http://{}{slash}{path}", self.addr)
+    }
+
+    /// `count` URLs of demo pictures on this server: what the examples and
+    /// the command line download when given no URL.
+    ///
+    /// The set is fixed and deterministic: it cycles through
+    /// [`DEMO_IMAGES`], a mix of JPEG photos and PNG illustrations from
+    /// 1920x1080 down to 640x480, each with its own seed, so that every URL
+    /// in the first 64 is a different picture (later ones repeat, and come
+    /// from the server's cache). Without the `image` feature the server
+    /// answers these URLs with `501`.
+    ///
+    /// ```
+    /// let server = tandem::demo::Server::start()?;
+    /// let urls = server.image_urls(3);
+    /// assert_eq!(urls[0], server.url("/image/jpeg?w=1920&h=1080&seed=0"));
+    /// assert_eq!(urls[1], server.url("/image/png?w=1280&h=720&seed=1"));
+    /// assert_eq!(urls, server.image_urls(3));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn image_urls(&self, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|index| {
+                let (format, width, height) = DEMO_IMAGES[index % DEMO_IMAGES.len()];
+                let seed = index % DEMO_SEEDS;
+                self.url(&format!("/image/{format}?w={width}&h={height}&seed={seed}"))
+            })
+            .collect()
     }
 
     /// How many TCP connections the server has accepted so far. With

@@ -1,0 +1,359 @@
+//! The command line: from `std::env::args_os()` to [`Options`].
+//!
+//! # Why by hand
+//!
+//! tandem has no argument-parsing dependency, and its command line is
+//! small: a dozen options, each with at most one value. A hand-written
+//! parser is short, and its error messages say exactly what was wrong.
+//!
+//! # How
+//!
+//! [`parse`] walks the arguments once. An option takes its value from the
+//! next argument (`--out DIR`) or after `=` (`--out=DIR`); `--` ends the
+//! options. Every value is checked here, so that the rest of the program
+//! only sees valid settings: a zero size or worker count is a
+//! [`UsageError`], which `main` reports with exit status 2. The input list
+//! itself is read later by [`Options::inputs`], which also reads `--urls`.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use tandem::pipeline::Mode;
+use tandem::resize::{Fit, Settings, DEFAULT_MAX_SIDE};
+
+/// The text of `tandem --help`.
+pub const USAGE: &str = "\
+tandem: download images and resize them, network I/O and CPU work in tandem
+
+Usage: tandem [OPTIONS] [URL ...]
+
+With no URL (and no --urls), tandem starts its built-in demo server on
+127.0.0.1 and processes 12 of its images. The i-th input (from 0) is saved
+as <out>/resized_<i>.png; nothing is written outside the output directory.
+
+Options:
+  --urls FILE          read URLs from FILE, one a line; blank lines and lines
+                       starting with '#' are ignored (after any URL arguments)
+  --out DIR            output directory [default: resized]
+  --size WxH           output size in pixels [default: 128x128]
+  --fit                keep the aspect ratio: fit inside WxH instead of
+                       stretching to it
+  --workers N          CPU pool threads [default: available cores]
+  --concurrency N      downloads in flight at once [default: 8]
+  --mode MODE          'pipeline' (resize each image as soon as it arrives)
+                       or 'batch' (download all, then resize all)
+                       [default: pipeline]
+  --max-side N         refuse images wider or higher than N pixels, before
+                       decoding them [default: 16384]
+  --timeline FILE.svg  draw when each stage of each image ran, as SVG
+  --json               print one JSON object per input and a summary object,
+                       one a line, instead of the human summary
+  -h, --help           print this help and exit
+  -V, --version        print the version and exit
+
+Exit status: 0 if every input was saved, 1 if any failed, 2 for usage errors.
+";
+
+/// The hint printed under every usage error.
+pub const HINT: &str = "try 'tandem --help'";
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Process images. (Boxed: the other variants are empty.)
+    Run(Box<Options>),
+    /// `--help`.
+    Help,
+    /// `--version`.
+    Version,
+}
+
+/// The settings of a run, all validated.
+#[derive(Debug)]
+pub struct Options {
+    /// URLs given as arguments, in order.
+    pub urls: Vec<String>,
+    /// `--urls FILE`.
+    pub urls_file: Option<PathBuf>,
+    pub out_dir: PathBuf,
+    /// Size, fit and decode limits.
+    pub resize: Settings,
+    pub workers: usize,
+    pub concurrency: usize,
+    pub mode: Mode,
+    pub timeline: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// A command line tandem does not understand: the one-line reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The default number of downloads in flight.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            urls: Vec::new(),
+            urls_file: None,
+            out_dir: PathBuf::from("resized"),
+            resize: Settings::default(),
+            workers: tandem::pool::default_workers(),
+            concurrency: DEFAULT_CONCURRENCY,
+            mode: Mode::Pipeline,
+            timeline: None,
+            json: false,
+        }
+    }
+}
+
+impl Options {
+    /// Every input, in order: the URL arguments, then the lines of
+    /// `--urls`. An unreadable `--urls` file is a usage error.
+    pub fn inputs(&self) -> Result<Vec<String>, UsageError> {
+        let mut inputs = self.urls.clone();
+        if let Some(file) = &self.urls_file {
+            let text = std::fs::read(file).map_err(|err| {
+                UsageError(format!("cannot read --urls {}: {err}", file.display()))
+            })?;
+            inputs.extend(url_lines(&String::from_utf8_lossy(&text)));
+        }
+        Ok(inputs)
+    }
+
+    /// Whether no input was named at all: then the demo server is used.
+    pub fn wants_demo(&self) -> bool {
+        self.urls.is_empty() && self.urls_file.is_none()
+    }
+}
+
+/// The URLs of a `--urls` file: each line trimmed; blank lines and lines
+/// starting with `#` skipped. Nothing else is filtered: a line that is not
+/// a valid URL is an input that will fail, and report why.
+pub fn url_lines(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+}
+
+/// Parses the arguments that follow the program name.
+pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
+    let mut options = Options::default();
+    let mut max_side = DEFAULT_MAX_SIDE;
+    let mut arguments = arguments.into_iter();
+    let mut only_urls = false;
+    while let Some(argument) = arguments.next() {
+        let argument = argument
+            .into_string()
+            .map_err(|raw| UsageError(format!("argument {raw:?} is not valid UTF-8")))?;
+        if only_urls || !argument.starts_with('-') {
+            options.urls.push(argument);
+            continue;
+        }
+        // `--name=value` or `--name` (with its value, if any, next).
+        let (name, inline_value) = match argument.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
+            _ => (argument.as_str(), None),
+        };
+        let mut value = || -> Result<String, UsageError> {
+            match inline_value.clone() {
+                Some(value) => Ok(value),
+                None => arguments
+                    .next()
+                    .and_then(|value| value.into_string().ok())
+                    .ok_or_else(|| UsageError(format!("{name} needs a value"))),
+            }
+        };
+        match name {
+            "--" => only_urls = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--urls" => options.urls_file = Some(PathBuf::from(value()?)),
+            "--out" => options.out_dir = PathBuf::from(non_empty(name, value()?)?),
+            "--size" => (options.resize.width, options.resize.height) = size(&value()?)?,
+            "--workers" => options.workers = positive(name, &value()?)?,
+            "--concurrency" => options.concurrency = positive(name, &value()?)?,
+            "--mode" => options.mode = mode(&value()?)?,
+            "--max-side" => max_side = positive(name, &value()?)?,
+            "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
+            "--fit" | "--json" if inline_value.is_some() => {
+                return Err(UsageError(format!("{name} takes no value")));
+            }
+            "--fit" => options.resize.fit = Fit::Contain,
+            "--json" => options.json = true,
+            _ => return Err(UsageError(format!("unknown option '{name}'"))),
+        }
+    }
+    options.resize.limits.max_image_width = Some(max_side);
+    options.resize.limits.max_image_height = Some(max_side);
+    Ok(Command::Run(Box::new(options)))
+}
+
+/// `WxH`, both at least 1: `128x128`.
+fn size(text: &str) -> Result<(u32, u32), UsageError> {
+    let bad = || {
+        UsageError(format!(
+            "--size wants WxH with W, H ≥ 1, like 128x128, not '{text}'"
+        ))
+    };
+    let (width, height) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let side = |side: &str| side.parse::<u32>().ok().filter(|&side| side > 0);
+    match (side(width), side(height)) {
+        (Some(width), Some(height)) => Ok((width, height)),
+        _ => Err(bad()),
+    }
+}
+
+/// A whole number of at least 1.
+fn positive<N: std::str::FromStr + PartialOrd + From<u8>>(
+    name: &str,
+    text: &str,
+) -> Result<N, UsageError> {
+    text.parse::<N>()
+        .ok()
+        .filter(|number| *number >= N::from(1))
+        .ok_or_else(|| UsageError(format!("{name} wants a whole number ≥ 1, not '{text}'")))
+}
+
+fn mode(text: &str) -> Result<Mode, UsageError> {
+    match text {
+        "pipeline" => Ok(Mode::Pipeline),
+        "batch" => Ok(Mode::Batch),
+        _ => Err(UsageError(format!(
+            "--mode wants 'pipeline' or 'batch', not '{text}'"
+        ))),
+    }
+}
+
+fn non_empty(name: &str, value: String) -> Result<String, UsageError> {
+    if value.is_empty() {
+        return Err(UsageError(format!("{name} needs a non-empty value")));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(arguments: &[&str]) -> Result<Options, UsageError> {
+        match parse(arguments.iter().map(OsString::from))? {
+            Command::Run(options) => Ok(*options),
+            other => panic!("expected a run, got {other:?}"),
+        }
+    }
+
+    fn error(arguments: &[&str]) -> String {
+        run(arguments).expect_err("a usage error").0
+    }
+
+    #[test]
+    fn defaults_match_the_article() {
+        let options = run(&[]).unwrap();
+        assert_eq!(options.out_dir, PathBuf::from("resized"));
+        assert_eq!((options.resize.width, options.resize.height), (128, 128));
+        assert_eq!(options.resize.fit, Fit::Exact);
+        assert_eq!(options.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(options.workers, tandem::pool::default_workers());
+        assert!(matches!(options.mode, Mode::Pipeline));
+        assert!(options.wants_demo());
+        assert!(!options.json);
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let options = run(&[
+            "http://a/1",
+            "--out",
+            "thumbs",
+            "--size=64x32",
+            "--fit",
+            "--workers",
+            "3",
+            "--concurrency=2",
+            "--mode",
+            "batch",
+            "--max-side",
+            "1000",
+            "--timeline",
+            "t.svg",
+            "--json",
+            "--urls",
+            "list.txt",
+            "--",
+            "--not-an-option",
+        ])
+        .unwrap();
+        assert_eq!(options.urls, ["http://a/1", "--not-an-option"]);
+        assert_eq!(options.urls_file, Some(PathBuf::from("list.txt")));
+        assert_eq!(options.out_dir, PathBuf::from("thumbs"));
+        assert_eq!((options.resize.width, options.resize.height), (64, 32));
+        assert_eq!(options.resize.fit, Fit::Contain);
+        assert_eq!((options.workers, options.concurrency), (3, 2));
+        assert!(matches!(options.mode, Mode::Batch));
+        assert_eq!(options.resize.limits.max_image_width, Some(1000));
+        assert_eq!(options.resize.limits.max_image_height, Some(1000));
+        assert_eq!(options.timeline, Some(PathBuf::from("t.svg")));
+        assert!(options.json);
+        assert!(!options.wants_demo());
+    }
+
+    #[test]
+    fn help_and_version_stop_the_parsing() {
+        let parsed = parse(["--workers", "0", "--help"].map(OsString::from));
+        // Arguments are read in order: the bad one first.
+        assert!(parsed.is_err());
+        assert!(matches!(
+            parse(["-h"].map(OsString::from)),
+            Ok(Command::Help)
+        ));
+        assert!(matches!(
+            parse(["--version"].map(OsString::from)),
+            Ok(Command::Version)
+        ));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        assert!(error(&["--size", "0x5"]).contains("--size"));
+        assert!(error(&["--size", "128"]).contains("--size"));
+        assert!(error(&["--size", "12x"]).contains("--size"));
+        assert!(error(&["--size", "-1x5"]).contains("--size"));
+        assert!(error(&["--workers", "0"]).contains("--workers"));
+        assert!(error(&["--workers", "two"]).contains("--workers"));
+        assert!(error(&["--concurrency", "-3"]).contains("--concurrency"));
+        assert!(error(&["--max-side", "0"]).contains("--max-side"));
+        assert!(error(&["--mode", "fast"]).contains("--mode"));
+        assert_eq!(error(&["--out"]), "--out needs a value");
+        assert_eq!(error(&["--out="]), "--out needs a non-empty value");
+        assert_eq!(error(&["--frobnicate"]), "unknown option '--frobnicate'");
+        assert_eq!(error(&["-x"]), "unknown option '-x'");
+        assert_eq!(error(&["--json=yes"]), "--json takes no value");
+    }
+
+    #[test]
+    fn url_files_skip_blanks_and_comments() {
+        let text =
+            "# thumbnails\nhttp://a/1\n\n   \n  http://a/2  \r\n#http://skipped\nhttp://a/1\n";
+        let urls: Vec<String> = url_lines(text).collect();
+        assert_eq!(urls, ["http://a/1", "http://a/2", "http://a/1"]);
+    }
+
+    #[test]
+    fn an_unreadable_url_file_is_a_usage_error() {
+        let options = run(&["--urls", "/nonexistent/tandem/urls.txt"]).unwrap();
+        let error = options.inputs().unwrap_err();
+        assert!(error
+            .0
+            .starts_with("cannot read --urls /nonexistent/tandem/urls.txt"));
+    }
+}

@@ -1,0 +1,302 @@
+//! What a run printed at the end: a summary for people, or JSON lines for
+//! programs (`--json`).
+//!
+//! # Why
+//!
+//! The point of tandem is that downloads and CPU work overlap; the summary
+//! shows by how much, with the totals of [`Report`]: how long downloads
+//! were in flight, how much CPU the pool spent, and for how long both
+//! happened at once. Failures come first, one line each with its reason,
+//! because they are what a reader must act on.
+//!
+//! # How
+//!
+//! Both forms are built as a `String` from a finished [`Report`], so they
+//! can be tested without running anything. The JSON is written by hand
+//! (tandem has no serde): one object per input in input order, then one
+//! summary object, each on its own line ("JSON Lines"), strings escaped by
+//! [`json_string`]. Durations are milliseconds with three decimals.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use tandem::pipeline::{Item, Report};
+
+/// The human summary: failures, counts and the timing totals.
+pub fn human(report: &Report, out_dir: &Path) -> String {
+    let mut text = String::new();
+    for item in &report.items {
+        if let Err(err) = &item.result {
+            let _ = writeln!(
+                text,
+                "failed #{} {}: {}",
+                item.index,
+                printable(&item.url),
+                printable(&err.to_string())
+            );
+        }
+    }
+    let wall = report.wall;
+    let overlap = report.overlap_time();
+    let percent = if wall.is_zero() {
+        0.0
+    } else {
+        100.0 * overlap.as_secs_f64() / wall.as_secs_f64()
+    };
+    let _ = writeln!(
+        text,
+        "{} inputs: {} saved in {}, {} failed",
+        report.items.len(),
+        report.succeeded(),
+        printable(&out_dir.display().to_string()),
+        report.failed()
+    );
+    let rows = [
+        ("wall time", wall, String::new()),
+        ("downloads in flight", report.io_time(), String::new()),
+        (
+            "CPU time in the pool",
+            report.cpu_time(),
+            format!("  (summed over {} workers)", report.workers),
+        ),
+        (
+            "CPU busy (a worker working)",
+            report.cpu_busy_time(),
+            String::new(),
+        ),
+        (
+            "downloads and CPU overlapped",
+            overlap,
+            format!("  ({percent:.1}% of the wall time)"),
+        ),
+    ];
+    for (label, duration, note) in rows {
+        let _ = writeln!(text, "  {label:<29}{:>12}{note}", seconds_or_ms(duration));
+    }
+    text
+}
+
+/// One JSON object per input, then the summary object; one per line.
+pub fn json_lines(report: &Report) -> String {
+    let mut text = String::new();
+    for item in &report.items {
+        text.push_str(&item_json(item));
+        text.push('\n');
+    }
+    let _ = writeln!(
+        text,
+        "{{\"summary\":true,\"total\":{},\"succeeded\":{},\"failed\":{},\"workers\":{},\
+         \"wall_ms\":{},\"io_ms\":{},\"cpu_ms\":{},\"cpu_busy_ms\":{},\"overlap_ms\":{}}}",
+        report.items.len(),
+        report.succeeded(),
+        report.failed(),
+        report.workers,
+        ms(report.wall),
+        ms(report.io_time()),
+        ms(report.cpu_time()),
+        ms(report.cpu_busy_time()),
+        ms(report.overlap_time()),
+    );
+    text
+}
+
+/// The JSON object of one input (without a newline).
+fn item_json(item: &Item) -> String {
+    let head = format!(
+        "{{\"index\":{},\"url\":{}",
+        item.index,
+        json_string(&item.url)
+    );
+    let saved = match &item.result {
+        Err(err) => {
+            return format!(
+                "{head},\"ok\":false,\"error\":{}}}",
+                json_string(&err.to_string())
+            )
+        }
+        Ok(saved) => saved,
+    };
+    let stages = &item.stages;
+    // A stage that did not run (it always did, for a saved item) is null.
+    let stage_ms = |span: Option<Duration>| span.map_or_else(|| "null".to_string(), ms);
+    format!(
+        "{head},\"ok\":true,\"path\":{},\"source_width\":{},\"source_height\":{},\
+         \"width\":{},\"height\":{},\"bytes\":{},\"download_ms\":{},\"cpu_ms\":{},\"save_ms\":{}}}",
+        json_string(&saved.path.to_string_lossy()),
+        saved.source_size.0,
+        saved.source_size.1,
+        saved.output_size.0,
+        saved.output_size.1,
+        saved.downloaded_bytes,
+        stage_ms(stages.download.map(|span| span.duration())),
+        stage_ms(stages.cpu.map(|cpu| cpu.whole().duration())),
+        stage_ms(stages.save.map(|span| span.duration())),
+    )
+}
+
+/// `text` as a JSON string literal, quotes included. Escapes what JSON
+/// requires (`"`, `\` and control characters); the rest stays UTF-8.
+pub fn json_string(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            c if c.is_control() => {
+                // Every char `is_control` matches is in the BMP: one \u escape.
+                let _ = write!(quoted, "\\u{:04x}", u32::from(c));
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// Milliseconds with three decimals: a JSON number.
+fn ms(duration: Duration) -> String {
+    format!("{:.3}", duration.as_secs_f64() * 1000.0)
+}
+
+/// `812.3 ms` below a second, `1.234 s` from one second on.
+fn seconds_or_ms(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+    } else {
+        format!("{:.3} s", duration.as_secs_f64())
+    }
+}
+
+/// `text` with control characters escaped, so that a URL or an error
+/// message from the network cannot move the cursor or recolour the
+/// terminal.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use tandem::pipeline::{CpuSpan, ItemError, Saved, Span, Stages};
+
+    fn span(start: u64, end: u64) -> Span {
+        Span {
+            start: Duration::from_millis(start),
+            end: Duration::from_millis(end),
+        }
+    }
+
+    /// Two inputs: the first saved (downloaded 0-10 ms, CPU 10-25 ms, saved
+    /// 25-27 ms), the second a 404 (downloaded 0-20 ms).
+    fn sample_report() -> Report {
+        let saved = Item {
+            index: 0,
+            url: "http://127.0.0.1:1/a.png".to_string(),
+            result: Ok(Saved {
+                path: PathBuf::from("out/resized_0.png"),
+                downloaded_bytes: 1234,
+                source_size: (64, 48),
+                output_size: (128, 128),
+            }),
+            stages: Stages {
+                download: Some(span(0, 10)),
+                cpu: Some(CpuSpan {
+                    worker: 1,
+                    decode: span(10, 20),
+                    resize: span(20, 22),
+                    encode: span(22, 25),
+                }),
+                save: Some(span(25, 27)),
+            },
+        };
+        let missing = Item {
+            index: 1,
+            url: "http://127.0.0.1:1/\"missing\"\n".to_string(),
+            result: Err(ItemError::HttpStatus(404)),
+            stages: Stages {
+                download: Some(span(0, 20)),
+                ..Stages::default()
+            },
+        };
+        Report {
+            items: vec![saved, missing],
+            wall: Duration::from_millis(40),
+            workers: 2,
+        }
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_string("plain é"), "\"plain é\"");
+        assert_eq!(json_string("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(
+            json_string("\n\r\t\u{1}\u{1b}\u{7f}"),
+            r#""\n\r\t\u0001\u001b\u007f""#
+        );
+    }
+
+    #[test]
+    fn json_lines_describe_every_input_then_the_totals() {
+        let text = json_lines(&sample_report());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            lines[0],
+            "{\"index\":0,\"url\":\"http://127.0.0.1:1/a.png\",\"ok\":true,\
+             \"path\":\"out/resized_0.png\",\"source_width\":64,\"source_height\":48,\
+             \"width\":128,\"height\":128,\"bytes\":1234,\"download_ms\":10.000,\
+             \"cpu_ms\":15.000,\"save_ms\":2.000}"
+        );
+        assert_eq!(
+            lines[1],
+            "{\"index\":1,\"url\":\"http://127.0.0.1:1/\\\"missing\\\"\\n\",\"ok\":false,\
+             \"error\":\"server answered HTTP 404\"}"
+        );
+        // I/O 0-20 ms, CPU 10-25 ms: 10 ms of overlap.
+        assert_eq!(
+            lines[2],
+            "{\"summary\":true,\"total\":2,\"succeeded\":1,\"failed\":1,\"workers\":2,\
+             \"wall_ms\":40.000,\"io_ms\":20.000,\"cpu_ms\":15.000,\"cpu_busy_ms\":15.000,\
+             \"overlap_ms\":10.000}"
+        );
+    }
+
+    #[test]
+    fn the_human_summary_lists_failures_first() {
+        let text = human(&sample_report(), Path::new("out"));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "failed #1 http://127.0.0.1:1/\"missing\"\\n: server answered HTTP 404"
+        );
+        assert_eq!(lines[1], "2 inputs: 1 saved in out, 1 failed");
+        assert!(lines[2].contains("wall time") && lines[2].ends_with("40.0 ms"));
+        assert!(lines[6].contains("overlapped") && lines[6].ends_with("(25.0% of the wall time)"));
+    }
+
+    #[test]
+    fn control_characters_are_not_printed_raw() {
+        assert_eq!(printable("plain"), "plain");
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+    }
+}

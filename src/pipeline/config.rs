@@ -1,0 +1,71 @@
+//! What a pipeline run needs to know: where to write, what to make, and how
+//! much to do at once.
+//!
+//! Every knob of the Python article is here, with its default: the
+//! `(128, 128)` of `resize`, the `max_workers` of the `ProcessPoolExecutor`,
+//! and the `aiohttp` session. Two more are tandem's own: how many downloads
+//! may be in flight ([`Config::concurrency`]), and whether the stages
+//! overlap ([`Mode::Pipeline`]) or run one after the other as in the
+//! article ([`Mode::Batch`]).
+
+use std::path::PathBuf;
+
+use crate::http;
+use crate::resize::Settings;
+
+/// How the stages of a run are scheduled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Each image moves on as soon as its previous stage is done: it is
+    /// resized while other images are still downloading. Memory is bounded
+    /// by the concurrency and the pool's queue, not by the number of inputs.
+    #[default]
+    Pipeline,
+    /// The article's program: every download, then every resize, then every
+    /// save. Simpler to read, slower, and it holds every image in memory at
+    /// once. Kept for teaching and comparison.
+    Batch,
+}
+
+/// The settings of a run; start with [`Config::new`] and change fields.
+///
+/// ```
+/// use tandem::pipeline::{Config, Mode};
+///
+/// let config = Config { concurrency: 4, mode: Mode::Batch, ..Config::new("resized") };
+/// assert_eq!(config.out_dir, std::path::Path::new("resized"));
+/// assert_eq!((config.resize.width, config.resize.height), (128, 128));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where `resized_<i>.png` files are written; created if missing.
+    pub out_dir: PathBuf,
+    /// Output size, fit, filter and decode limits.
+    pub resize: Settings,
+    /// CPU pool workers, for [`run_blocking`](super::run_blocking): the
+    /// article's `max_workers`. [`run`](super::run) uses the pool it is given.
+    pub workers: usize,
+    /// Most downloads in flight at once (an `asyncio.Semaphore` around
+    /// `session.get`); zero counts as one.
+    pub concurrency: usize,
+    /// Overlapped or one stage after the other.
+    pub mode: Mode,
+    /// The HTTP client: timeouts, size limits, keep-alive pool.
+    pub client: http::Client,
+}
+
+impl Config {
+    /// Writes into `out_dir`; 128 x 128 stretched (the article's
+    /// `resize((128, 128))`), one worker per available core, 8 downloads at
+    /// once, [`Mode::Pipeline`], a default [`http::Client`].
+    pub fn new(out_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            out_dir: out_dir.into(),
+            resize: Settings::new(128, 128),
+            workers: crate::pool::default_workers(),
+            concurrency: 8,
+            mode: Mode::default(),
+            client: http::Client::new(),
+        }
+    }
+}
