@@ -112,6 +112,29 @@ fn back_pressure_bounds_the_queue() {
 }
 
 #[test]
+fn submit_returns_once_queued_and_waits_while_the_queue_is_full() {
+    let pool = tandem::CpuPool::builder()
+        .workers(1)
+        .queue(1)
+        .build()
+        .unwrap();
+    let (open_gate, gate) = flume::bounded::<()>(0);
+    tandem::block_on(async {
+        // Queued (and soon running), held by the gate: not answered yet.
+        let blocker = pool.submit(move || gate.recv().unwrap()).await;
+        // The one queue slot.
+        let queued = pool.submit(|| 2).await;
+        // No room left: submitting waits.
+        let no_room = tandem::timeout(Duration::from_millis(50), pool.submit(|| 3)).await;
+        assert!(no_room.is_err(), "the queue is full");
+        open_gate.send_async(()).await.unwrap();
+        blocker.await.unwrap();
+        assert_eq!(queued.await, Ok(2));
+        assert_eq!(pool.submit(|| 4).await.await, Ok(4));
+    });
+}
+
+#[test]
 fn dropping_a_job_future_before_it_starts_cancels_the_job() {
     let pool = tandem::CpuPool::builder()
         .workers(1)

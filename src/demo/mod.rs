@@ -72,6 +72,9 @@
 //! | `/text`, `/html` | a page of English prose, as plain text or as HTML with a few links; query `repeat` (1 to 1000) repeats it |
 //! | anything else | `404` |
 //!
+//! [`Server::image_urls`] lists a fixed set of these pictures, from 640x480 to
+//! 1920x1080, for the examples and the command line.
+//!
 //! Without the `image` feature the image routes answer `501 Not Implemented`.
 //! Malformed requests get `400`, a request head over 16 KiB gets `431`, and
 //! both close the connection. Request bodies are read and discarded (up to
