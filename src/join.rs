@@ -210,8 +210,9 @@ pub async fn timeout<T>(
 /// (`asyncio.Semaphore`).
 ///
 /// The permits are tokens in a bounded flume channel: acquiring receives a
-/// token, dropping the [`Permit`] sends it back. Waiters are served in the
-/// order they started waiting.
+/// token, dropping the [`Permit`] sends it back. Waiters are woken in the
+/// order they started waiting, though a new `acquire` may take a permit
+/// returned meanwhile: fair in practice, not strictly first come, first served.
 ///
 /// ```
 /// let limit = tandem::Semaphore::new(2);

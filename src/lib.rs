@@ -44,6 +44,7 @@ pub mod demo;
 pub mod executor;
 pub mod http;
 pub mod join;
+pub mod json;
 #[cfg(feature = "image")]
 pub mod pipeline;
 pub mod pool;

@@ -15,13 +15,14 @@
 //! can be tested without running anything. The JSON is written by hand
 //! (tandem has no serde): one object per input in input order, then one
 //! summary object, each on its own line ("JSON Lines"), strings escaped by
-//! [`json_string`]. Durations are milliseconds with three decimals.
+//! [`tandem::json::string`]. Durations are milliseconds with three decimals.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use tandem::json;
 use tandem::pipeline::{Item, Report};
 
 /// The human summary: failures, counts and the timing totals.
@@ -107,13 +108,13 @@ fn item_json(item: &Item) -> String {
     let head = format!(
         "{{\"index\":{},\"url\":{}",
         item.index,
-        json_string(&item.url)
+        json::string(&item.url)
     );
     let saved = match &item.result {
         Err(err) => {
             return format!(
                 "{head},\"ok\":false,\"error\":{}}}",
-                json_string(&err.to_string())
+                json::string(&err.to_string())
             )
         }
         Ok(saved) => saved,
@@ -124,7 +125,7 @@ fn item_json(item: &Item) -> String {
     format!(
         "{head},\"ok\":true,\"path\":{},\"source_width\":{},\"source_height\":{},\
          \"width\":{},\"height\":{},\"bytes\":{},\"download_ms\":{},\"cpu_ms\":{},\"save_ms\":{}}}",
-        json_string(&saved.path.to_string_lossy()),
+        json::string(&saved.path.to_string_lossy()),
         saved.source_size.0,
         saved.source_size.1,
         saved.output_size.0,
@@ -134,29 +135,6 @@ fn item_json(item: &Item) -> String {
         stage_ms(stages.cpu.map(|cpu| cpu.whole().duration())),
         stage_ms(stages.save.map(|span| span.duration())),
     )
-}
-
-/// `text` as a JSON string literal, quotes included. Escapes what JSON
-/// requires (`"`, `\` and control characters); the rest stays UTF-8.
-pub fn json_string(text: &str) -> String {
-    let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            c if c.is_control() => {
-                // Every char `is_control` matches is in the BMP: one \u escape.
-                let _ = write!(quoted, "\\u{:04x}", u32::from(c));
-            }
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
 }
 
 /// Milliseconds with three decimals: a JSON number.
@@ -243,16 +221,6 @@ mod tests {
             wall: Duration::from_millis(40),
             workers: 2,
         }
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_string("plain é"), "\"plain é\"");
-        assert_eq!(json_string("a\"b\\c"), r#""a\"b\\c""#);
-        assert_eq!(
-            json_string("\n\r\t\u{1}\u{1b}\u{7f}"),
-            r#""\n\r\t\u0001\u001b\u007f""#
-        );
     }
 
     #[test]

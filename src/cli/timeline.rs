@@ -27,12 +27,11 @@
 //! so a reader never sees half a picture.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use tandem::pipeline::{Item, Report, Span};
+use tandem::pipeline::{write_atomically, Item, Report, Span};
 
 /// Width of the row labels, left of the plot.
 const LABEL_WIDTH: f64 = 130.0;
@@ -142,22 +141,10 @@ struct Row<'a> {
     lanes: Vec<Vec<Group<'a>>>,
 }
 
-/// Writes the timeline of `report` to `path`, atomically: to a temporary
-/// file next to it first, then renamed over it.
+/// Writes the timeline of `report` to `path`, atomically (the pipeline's
+/// own [`write_atomically`]: a temporary file next to it, then a rename).
 pub fn write(report: &Report, path: &Path) -> io::Result<()> {
-    let temporary = temporary_path(path);
-    let written = fs::write(&temporary, svg(report)).and_then(|()| fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    written
-}
-
-/// `dir/.name.svg.<pid>.tmp` for `dir/name.svg`: same directory (so the
-/// rename stays on one file system), hidden, unique to this process.
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    write_atomically(path, svg(report).as_bytes())
 }
 
 /// The whole SVG document.
@@ -501,6 +488,8 @@ fn xml_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::path::PathBuf;
     use tandem::pipeline::{CpuSpan, ItemError, Saved, Stages};
 
     fn span(start: u64, end: u64) -> Span {

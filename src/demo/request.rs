@@ -231,9 +231,11 @@ impl Request {
         }
         let mut len = None;
         for value in self.header_values("content-length") {
-            let parsed: u64 = value
-                .parse()
-                .map_err(|_| Rejection::bad_request("Content-Length is not a number"))?;
+            // Digits only: `u64::parse` would also take a leading `+`.
+            let parsed: u64 = Some(value)
+                .filter(|value| !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|value| value.parse().ok())
+                .ok_or_else(|| Rejection::bad_request("Content-Length is not a number"))?;
             if len.is_some_and(|len| len != parsed) {
                 return Err(Rejection::bad_request("conflicting Content-Length headers"));
             }

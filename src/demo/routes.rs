@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use super::request::Request;
 use super::response::{reason, Rejection, Response};
+use crate::json;
 
 /// The largest `/bytes/N` and `/chunked/N`.
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -92,8 +93,8 @@ impl Routes {
     /// `/get`: the request, described in JSON.
     fn describe(&self, request: &Request) -> Response {
         let mut json = String::from("{\n");
-        let _ = writeln!(json, "  \"method\": {},", json_string(request.method()));
-        let _ = writeln!(json, "  \"path\": {},", json_string(request.path()));
+        let _ = writeln!(json, "  \"method\": {},", json::string(request.method()));
+        let _ = writeln!(json, "  \"path\": {},", json::string(request.path()));
         let _ = writeln!(
             json,
             "  \"args\": {},",
@@ -107,7 +108,7 @@ impl Routes {
         let _ = writeln!(
             json,
             "  \"url\": {}",
-            json_string(&format!("{}{}", self.origin, request.target()))
+            json::string(&format!("{}{}", self.origin, request.target()))
         );
         json.push_str("}\n");
         Response::new(200, "application/json", json.into_bytes())
@@ -262,31 +263,10 @@ fn query_number(
     }
 }
 
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(quoted, "\\u{:04x}", u32::from(c));
-            }
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
 /// `pairs` as a JSON object, one member a line, closed at `indent`.
 fn json_object<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>, indent: &str) -> String {
     let members: Vec<String> = pairs
-        .map(|(key, value)| format!("{indent}  {}: {}", json_string(key), json_string(value)))
+        .map(|(key, value)| format!("{indent}  {}: {}", json::string(key), json::string(value)))
         .collect();
     if members.is_empty() {
         return "{}".to_string();
@@ -305,11 +285,6 @@ fn html_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_strings_escape_quotes_and_controls() {
-        assert_eq!(json_string("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
-    }
 
     #[test]
     fn numbers_are_checked_against_their_caps() {

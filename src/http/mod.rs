@@ -40,7 +40,7 @@
 //!    │ framing: empty / Content-Length / chunked / EOF body.rs
 //!    │ body bytes ──► ChunkedDecoder ──► BoundedBody   chunked.rs, body.rs
 //!    ▼
-//!  Response { status, headers, body, url }             response.rs
+//!  Response { head: status + headers, body, url }      response.rs
 //!    │ 3xx + Location? Url::join, go round again       client.rs
 //!    │ connection reusable? back into the pool         connection_pool.rs
 //!

@@ -21,8 +21,9 @@ pub enum Mode {
     /// by the concurrency and the pool's queue, not by the number of inputs.
     #[default]
     Pipeline,
-    /// The article's program: every download, then every resize, then every
-    /// save. Simpler to read, slower, and it holds every image in memory at
+    /// The article's schedule: every download, then every resize, then
+    /// every save (the article saves inside its resize step; here saving is
+    /// a third gathered step, off the loop like the pipeline's). Simpler to read, slower, and it holds every image in memory at
     /// once. Kept for teaching and comparison.
     Batch,
 }

@@ -64,4 +64,4 @@ mod run;
 
 pub use config::{Config, Mode};
 pub use report::{CpuSpan, Item, ItemError, Report, Saved, Span, Stages};
-pub use run::{run, run_blocking, Event};
+pub use run::{run, run_blocking, write_atomically, Event};

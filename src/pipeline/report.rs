@@ -142,7 +142,9 @@ impl Report {
         union_length(self.items.iter().filter_map(|item| item.stages.download))
     }
 
-    /// CPU time spent in the pool, summed over workers.
+    /// Time pool workers spent on jobs, summed over workers. Each job is
+    /// timed by the wall clock on its worker, so on a machine with more
+    /// busy threads than cores it includes time the job waited for a core.
     pub fn cpu_time(&self) -> Duration {
         self.cpu_spans().map(|span| span.duration()).sum()
     }

@@ -396,7 +396,7 @@ fn output_path(out_dir: &Path, index: usize) -> PathBuf {
 /// It is created with `create_new` (`O_EXCL`), which refuses to follow a
 /// symlink planted under its name; `rename` replaces whatever is at `path`,
 /// a symlink included, without following it.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path.file_name().map_or_else(
         || "output".into(),
         |name| name.to_string_lossy().into_owned(),

@@ -74,7 +74,9 @@ pub struct Processed {
 }
 
 /// Wall-clock time of each stage of [`process`]. The stages run on one
-/// thread without waiting, so this is also their CPU time.
+/// thread without waiting for I/O, so on an idle machine this is their CPU
+/// time; when threads outnumber cores it also counts time spent waiting
+/// for a core.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StageTimings {
     /// Time in [`decode`].
