@@ -164,6 +164,6 @@ fn main() {
         "smol::LocalExecutor",
         channels[1],
         PINGS,
-        "(info)",
+        "none: the channel dominates",
     );
 }

@@ -36,7 +36,7 @@ pub fn report(
 ) {
     let ratio = ours.as_secs_f64() / reference.as_secs_f64();
     println!(
-        "{name:<34} tandem {:>9.3} ms ({:>7.3} us/op)   {reference_name} {:>9.3} ms ({:>7.3} us/op)   ratio {ratio:.2}  (target {target})",
+        "{name:<34} tandem {:>9.3} ms ({:>7.3} us/op)   {reference_name} {:>9.3} ms ({:>7.3} us/op)   ratio {ratio:.2}  (target: {target})",
         ours.as_secs_f64() * 1e3,
         ours.as_secs_f64() * 1e6 / f64::from(per),
         reference.as_secs_f64() * 1e3,
