@@ -13,6 +13,21 @@
 //! | `asyncio.gather(..., return_exceptions=True)` | [`join_all`] over `Result`s         | `src/join.rs` |
 //! | `asyncio.gather(...)` (fail fast)        | [`try_join_all`]                         | `src/join.rs` |
 //! | `asyncio.wait_for`, `asyncio.Semaphore`  | [`timeout`], [`Semaphore`]               | `src/join.rs` |
+//! | `loop.run_in_executor(pool, ...)` waiting (`executor.submit`) | [`CpuPool::submit`]  | `src/pool.rs` |
+//! | aiohttp `session.get(url)`               | [`http::get`], [`http::Client`]          | `src/http/` |
+//! | Pillow `Image.open(..).resize((128, 128))` | `resize::process` (feature `image`)      | `src/resize/` |
+//! | the article's download-and-resize program | `pipeline::run` (feature `image`)         | `src/pipeline/` |
+//!
+//! And the pieces that make it run anywhere:
+//!
+//! | module | what it is for |
+//! |--------|----------------|
+//! | [`demo`] | an httpbin-like server on 127.0.0.1, for examples, tests and `cargo run` with no internet |
+//! | [`spin`] | how the loop waits awake for a CPU job's answer instead of sleeping (chapter 1) |
+//! | [`json`] | JSON string literals for the demo server and the CLI's `--json` |
+//!
+//! The `tandem` binary (`src/main.rs`, `src/cli/`) is the main job on the
+//! command line; the tutorial chapters are in `docs/`.
 //!
 //! ## The two kinds of thread
 //!

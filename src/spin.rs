@@ -17,9 +17,9 @@
 //! # How
 //!
 //! * A future that awaits another thread's quick answer (a [`CpuPool`] job)
-//!   holds an [`ExpectedWakeup`] guard while it waits. The guards are
+//!   holds an `ExpectedWakeup` guard while it waits. The guards are
 //!   counted per loop.
-//! * [`SpinBeforeSleep`] wraps the loop's future. It polls it with a waker
+//! * `SpinBeforeSleep` wraps the loop's future. It polls it with a waker
 //!   that records "woken" before passing the wake on. When the poll ends
 //!   pending, nothing woke it meanwhile, and a guard is held, it spins for
 //!   up to [`LOOP_SPIN`] watching that record before it lets the thread go
