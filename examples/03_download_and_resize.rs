@@ -80,10 +80,13 @@ async fn main_async(urls: Vec<String>) -> Result<(), Box<dyn Error>> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let server = tandem::demo::Server::start()?;
     let mut urls: Vec<String> = std::env::args().skip(1).collect();
+    // The demo server lives until the end of `main` when there are no URLs.
+    let mut _server = None;
     if urls.is_empty() {
+        let server = tandem::demo::Server::start()?;
         urls = server.image_urls(8);
+        _server = Some(server);
     }
     std::fs::create_dir_all("resized")?;
     // `asyncio.run(main(urls))`
