@@ -33,9 +33,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tandem::pipeline::{run, Config, Mode, Report};
+use tandem::pipeline::{Config, Mode, Report, run};
 use tandem::resize::process;
-use tandem::{block_on, join_all, CpuPool, Semaphore};
+use tandem::{CpuPool, Semaphore, block_on, join_all};
 
 /// Inputs of the timing runs.
 const IMAGES: usize = 64;
@@ -208,10 +208,12 @@ fn cpu_in_parallel(bodies: &[Vec<u8>], workers: usize) {
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(body) = bodies.get(index) else { break };
-                process(body, &settings).expect("a valid JPEG");
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(body) = bodies.get(index) else { break };
+                    process(body, &settings).expect("a valid JPEG");
+                }
             });
         }
     });

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder, Rgb, RgbImage};
-use tandem::resize::{decode, encode_png, process, resize, Settings};
+use tandem::resize::{Settings, decode, encode_png, process, resize};
 
 /// Timed runs per measurement; the median is reported.
 const RUNS: usize = 30;

@@ -28,7 +28,7 @@
 //!
 //! Run: `cargo run --release --example 02_fetch_and_analyze [URL ...]`
 
-use tandem::{http, CpuPool};
+use tandem::{CpuPool, http};
 
 /// The CPU side: count characters, words and lines. (The article counts
 /// characters only; a little more work makes the pool worth its name.)

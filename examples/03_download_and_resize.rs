@@ -39,8 +39,8 @@ use std::error::Error;
 use std::path::Path;
 
 use tandem::http::Client;
-use tandem::resize::{process, Settings};
-use tandem::{join_all, CpuPool};
+use tandem::resize::{Settings, process};
+use tandem::{CpuPool, join_all};
 
 // `def resize(data, i)`: runs on a pool worker, like the Python function.
 fn resize(data: Vec<u8>, i: usize) -> Result<(), Box<dyn Error + Send + Sync>> {

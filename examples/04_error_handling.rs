@@ -28,7 +28,7 @@
 
 use std::time::Duration;
 
-use tandem::{http, CpuPool};
+use tandem::{CpuPool, http};
 
 /// A port on 127.0.0.1 that refuses connections: bind one, then let it go.
 fn refused_port() -> std::io::Result<u16> {

@@ -12,7 +12,7 @@
 
 use std::error::Error;
 
-use tandem::pipeline::{run_blocking, Config, Event};
+use tandem::pipeline::{Config, Event, run_blocking};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let server = tandem::demo::Server::start()?;

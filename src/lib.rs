@@ -67,8 +67,8 @@ pub mod pool;
 pub mod resize;
 pub mod spin;
 
-pub use executor::{block_on, spawn, Task};
-pub use join::{join_all, timeout, try_join_all, Permit, Semaphore, TimedOut};
+pub use executor::{Task, block_on, spawn};
+pub use join::{Permit, Semaphore, TimedOut, join_all, timeout, try_join_all};
 pub use pool::{CpuPool, CpuPoolBuilder, JobError, PoolError, PoolStats};
 
 /// Runs a blocking call on a thread pool and awaits its result: Python's

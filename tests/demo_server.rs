@@ -281,18 +281,20 @@ fn text_and_html_carry_prose() {
     let server = Server::start().unwrap();
     let text = get(&server, "/text");
     assert_eq!(text.status, 200);
-    assert!(text
-        .header("content-type")
-        .unwrap()
-        .starts_with("text/plain"));
+    assert!(
+        text.header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
     assert!(text.text().contains("White Rabbit"));
     let twice = get(&server, "/text?repeat=2");
     assert_eq!(twice.body.len(), 2 * text.body.len());
     let html = get(&server, "/html");
-    assert!(html
-        .header("content-type")
-        .unwrap()
-        .starts_with("text/html"));
+    assert!(
+        html.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(html.text().contains("<p>Alice was beginning"));
     assert!(html.text().contains("<a href=\"/get\">"));
     assert_eq!(get(&server, "/text?repeat=1001").status, 400);

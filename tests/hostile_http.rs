@@ -12,7 +12,7 @@ mod support;
 use std::io;
 use std::time::{Duration, Instant};
 
-use support::hostile_server::{refused_port, respond, HostileServer, Script, Step};
+use support::hostile_server::{HostileServer, Script, Step, refused_port, respond};
 use tandem::http::{Client, ClientBuilder, Error, Part, Response, TimeoutKind};
 
 /// The body cap of the test clients.

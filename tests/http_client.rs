@@ -8,8 +8,8 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -224,18 +224,22 @@ fn head_204_and_304_have_no_body_and_keep_the_connection() {
         let head = client.head(&server.url("/head")).await.unwrap();
         assert_eq!((head.status(), head.body()), (200, &b""[..]));
         assert_eq!(head.header("content-length"), Some("1000"));
-        assert!(client
-            .get(&server.url("/204"))
-            .await
-            .unwrap()
-            .body()
-            .is_empty());
-        assert!(client
-            .get(&server.url("/304"))
-            .await
-            .unwrap()
-            .body()
-            .is_empty());
+        assert!(
+            client
+                .get(&server.url("/204"))
+                .await
+                .unwrap()
+                .body()
+                .is_empty()
+        );
+        assert!(
+            client
+                .get(&server.url("/304"))
+                .await
+                .unwrap()
+                .body()
+                .is_empty()
+        );
         assert_eq!(client.get(&server.url("/")).await.unwrap().body(), b"after");
     });
     assert_eq!(server.accepted(), 1);

@@ -22,8 +22,8 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, RgbImage};
 use support::images::{jpeg_claiming, png_claiming};
-use tandem::resize::{process, ResizeError, Settings};
 use tandem::CpuPool;
+use tandem::resize::{ResizeError, Settings, process};
 
 /// A small picture with some structure, encoded as `format`.
 fn encoded(format: ImageFormat) -> Vec<u8> {

@@ -25,10 +25,10 @@
 
 mod support;
 
-use support::chunked_split::{decode, Decoded};
-use tandem::http::body::{content_length, framing, BoundedBody, Framing};
-use tandem::http::parse::{parse_response_head, HeadLimits};
+use support::chunked_split::{Decoded, decode};
 use tandem::http::Method;
+use tandem::http::body::{BoundedBody, Framing, content_length, framing};
+use tandem::http::parse::{HeadLimits, parse_response_head};
 
 /// Cases per property.
 const CASES: usize = 20_000;
@@ -142,7 +142,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[&[u8]]) {
                     input
                         .iter()
                         .enumerate()
-                        .filter(|(_, &b)| b == b'\n')
+                        .filter(|&(_, &b)| b == b'\n')
                         .map(|(i, _)| i + 1),
                 )
                 .filter(|&i| i < input.len())

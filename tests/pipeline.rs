@@ -16,7 +16,7 @@ use std::time::Duration;
 use image::{GenericImageView, ImageFormat};
 use tandem::demo::Server;
 use tandem::http::{self, Client};
-use tandem::pipeline::{run, run_blocking, Config, Event, ItemError, Mode, Report};
+use tandem::pipeline::{Config, Event, ItemError, Mode, Report, run, run_blocking};
 use tandem::resize::{Fit, ResizeError};
 
 /// A fresh, empty output directory for one test.
@@ -273,10 +273,12 @@ fn an_unusable_output_directory_fails_every_item() {
     let report = run_with(small_images(&server, 3), &config(&out));
 
     assert_eq!(report.items.len(), 3);
-    assert!(report
-        .items
-        .iter()
-        .all(|item| matches!(item.result, Err(ItemError::Save(_)))));
+    assert!(
+        report
+            .items
+            .iter()
+            .all(|item| matches!(item.result, Err(ItemError::Save(_))))
+    );
     assert_eq!(server.requests_served(), 0, "nothing is downloaded");
     fs::remove_file(&out).unwrap();
 }

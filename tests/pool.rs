@@ -1,7 +1,7 @@
 //! The CPU pool: results, panics, back-pressure, cancellation, shutdown.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_lite::future;
@@ -274,4 +274,12 @@ fn starting_and_dropping_pools_never_hangs() {
     finished
         .recv_timeout(Duration::from_secs(30))
         .expect("200 pools started and dropped within 30 s");
+}
+
+#[test]
+fn a_queue_of_zero_is_an_error_not_a_hang() {
+    assert!(matches!(
+        tandem::CpuPool::builder().workers(1).queue(0).build(),
+        Err(tandem::PoolError::ZeroQueue)
+    ));
 }

@@ -157,8 +157,7 @@ fn the_queue_never_holds_more_than_its_capacity() {
     let runs = [0, 1, 3, 4, 5, 64, 1_000]
         .map(|flood| (4, flood))
         .into_iter()
-        // A queue of 0 is a rendezvous: nothing waits in it at all.
-        .chain([(0, 0), (0, 1), (0, 64)]);
+        .chain([(1, 0), (1, 1), (1, 64)]);
     for (capacity, flood) in runs {
         let pool = CpuPool::builder()
             .workers(1)
@@ -214,10 +213,12 @@ fn a_flood_through_a_small_queue_completes() {
     let results = tandem::block_on(tandem::join_all(
         (0..20_000u64).map(|i| pool.run(move || i * 2)),
     ));
-    assert!(results
-        .iter()
-        .enumerate()
-        .all(|(i, r)| *r == Ok(i as u64 * 2)));
+    assert!(
+        results
+            .iter()
+            .enumerate()
+            .all(|(i, r)| *r == Ok(i as u64 * 2))
+    );
     assert_eq!(pool.stats().completed, 20_000);
 }
 

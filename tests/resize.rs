@@ -9,7 +9,7 @@ use std::io::Cursor;
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use support::images::{crc32, png_chunk, png_claiming};
 use tandem::resize::{
-    decode, encode_png, process, resize, Fit, Pixels, Processed, ResizeError, Settings,
+    Fit, Pixels, Processed, ResizeError, Settings, decode, encode_png, process, resize,
 };
 
 /// A deterministic photo-like picture: gradients, a disc, some noise.

@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use tandem::pipeline::Mode;
-use tandem::resize::{Fit, Settings, DEFAULT_MAX_SIDE};
+use tandem::resize::{DEFAULT_MAX_SIDE, Fit, Settings};
 
 /// The text of `tandem --help`.
 pub const USAGE: &str = "\
@@ -352,8 +352,10 @@ mod tests {
     fn an_unreadable_url_file_is_a_usage_error() {
         let options = run(&["--urls", "/nonexistent/tandem/urls.txt"]).unwrap();
         let error = options.inputs().unwrap_err();
-        assert!(error
-            .0
-            .starts_with("cannot read --urls /nonexistent/tandem/urls.txt"));
+        assert!(
+            error
+                .0
+                .starts_with("cannot read --urls /nonexistent/tandem/urls.txt")
+        );
     }
 }

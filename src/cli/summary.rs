@@ -115,7 +115,7 @@ fn item_json(item: &Item) -> String {
             return format!(
                 "{head},\"ok\":false,\"error\":{}}}",
                 json::string(&err.to_string())
-            )
+            );
         }
         Ok(saved) => saved,
     };

@@ -31,7 +31,7 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-use tandem::pipeline::{write_atomically, Item, Report, Span};
+use tandem::pipeline::{Item, Report, Span, write_atomically};
 
 /// Width of the row labels, left of the plot.
 const LABEL_WIDTH: f64 = 130.0;

@@ -87,4 +87,4 @@ mod response;
 mod routes;
 mod server;
 
-pub use server::{Server, DEMO_IMAGES};
+pub use server::{DEMO_IMAGES, Server};

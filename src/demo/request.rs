@@ -301,7 +301,7 @@ fn parse_head(head: &[u8]) -> Result<Request, Rejection> {
         _ => {
             return Err(Rejection::bad_request(
                 "the request line does not end with an HTTP version",
-            ))
+            ));
         }
     };
 

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::request::Request;
-use super::response::{reason, Rejection, Response};
+use super::response::{Rejection, Response, reason};
 use crate::json;
 
 /// The largest `/bytes/N` and `/chunked/N`.
@@ -143,7 +143,7 @@ impl Routes {
     /// or painted on the server's CPU pool.
     #[cfg(feature = "image")]
     async fn image(&self, format: &str, request: &Request) -> Result<Response, Rejection> {
-        use super::images::{ImageFormat, ImageSpec, DEFAULT_SIZE, MAX_SIDE};
+        use super::images::{DEFAULT_SIZE, ImageFormat, ImageSpec, MAX_SIDE};
 
         let format = ImageFormat::from_name(format).ok_or_else(not_found)?;
         let side = |name, default| -> Result<u32, Rejection> {

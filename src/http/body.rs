@@ -256,7 +256,7 @@ fn closed_mid_body() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::parse::{parse_response_head, HeadLimits};
+    use crate::http::parse::{HeadLimits, parse_response_head};
 
     fn framing_of(head: &str) -> Result<Framing, Error> {
         let bytes = format!("{head}\r\n\r\n");

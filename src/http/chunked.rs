@@ -34,10 +34,10 @@
 //! which refuses to grow past its limit. Extensions and trailers are
 //! checked, then discarded. As in the head, a bare LF ends a line.
 
+use super::Error;
 use super::body::BoundedBody;
 use super::error::Part;
 use super::parse::{is_forbidden_control, parse_header_line};
-use super::Error;
 
 /// The longest chunk size line accepted, extensions and CRLF included.
 pub const MAX_CHUNK_SIZE_LINE: usize = 4096;

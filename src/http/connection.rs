@@ -27,10 +27,10 @@ use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use async_io::Async;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
-use super::body::{framing, read_body, Framing};
+use super::body::{Framing, framing, read_body};
 use super::error::Part;
 use super::parse::{
-    could_be_status_line, find_head_end, parse_response_head, HeadLimits, ResponseHead, Version,
+    HeadLimits, ResponseHead, Version, could_be_status_line, find_head_end, parse_response_head,
 };
 use super::{Error, Method};
 
@@ -125,7 +125,7 @@ impl Connection {
                     return Err(Error::malformed(
                         Part::StatusLine,
                         "101 Switching Protocols, but no upgrade was asked for",
-                    ))
+                    ));
                 }
                 100..=199 => continue,
                 _ => return Ok(head),

@@ -64,4 +64,4 @@ mod run;
 
 pub use config::{Config, Mode};
 pub use report::{CpuSpan, Item, ItemError, Report, Saved, Span, Stages};
-pub use run::{run, run_blocking, write_atomically, Event};
+pub use run::{Event, run, run_blocking, write_atomically};

@@ -9,9 +9,9 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::JobError;
 use crate::http;
 use crate::resize::ResizeError;
-use crate::JobError;
 
 /// A stretch of time, as offsets from the start of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 use super::{Config, CpuSpan, Item, ItemError, Mode, Report, Saved, Span, Stages};
 use crate::pool::{self, CpuPool, JobError, PoolError};
 use crate::resize::{self, Processed, ResizeError};
-use crate::{join_all, Semaphore};
+use crate::{Semaphore, join_all};
 
 /// Progress of a run, delivered on the loop thread as it happens: enough to
 /// draw a progress line.

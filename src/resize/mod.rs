@@ -58,7 +58,7 @@ pub use fast_image_resize::FilterType;
 pub use image::Limits;
 pub use pixels::Pixels;
 pub use resample::resize;
-pub use settings::{Fit, Settings, DEFAULT_MAX_ALLOC, DEFAULT_MAX_SIDE};
+pub use settings::{DEFAULT_MAX_ALLOC, DEFAULT_MAX_SIDE, Fit, Settings};
 
 /// The result of [`process`]: a PNG file and how it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
