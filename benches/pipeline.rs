@@ -6,7 +6,8 @@
 //!
 //! [`IMAGES`] photo-like 1920 x 1080 JPEGs (one seed each) come from the
 //! loopback demo server, whose cache is warmed first so that painting them
-//! is not measured. Then, interleaved for [`ROUNDS`] rounds (median):
+//! is not measured, each answered [`NETWORK_DELAY_MS`] late as over a real
+//! network. Then, interleaved for [`ROUNDS`] rounds (median):
 //!
 //! * **pipeline**: `pipeline::run` in [`Mode::Pipeline`];
 //! * **batch**: the same in [`Mode::Batch`], the article's schedule;
@@ -43,6 +44,10 @@ const IMAGES: usize = 64;
 const ROUNDS: usize = 5;
 /// Downloads in flight (the `Config` default).
 const CONCURRENCY: usize = 8;
+/// Each picture arrives this late, as over a real network: on bare
+/// loopback the downloads take ~20 ms in all and there is nothing to
+/// overlap. With 8 in flight, 64 pictures then take ~320 ms to download.
+const NETWORK_DELAY_MS: u64 = 40;
 /// Input counts of the memory runs: the second must not cost much more.
 const RSS_INPUTS: (usize, usize) = (32, 256);
 
@@ -61,7 +66,7 @@ fn main() {
     let workers = tandem::pool::default_workers();
     let server = tandem::demo::Server::start().expect("demo server");
     let base = format!("http://{}", server.addr());
-    let urls = image_urls(&base, IMAGES);
+    let urls = image_urls(&base, IMAGES, 0);
 
     // Warm the server's cache, and keep the bytes for the CPU floor.
     let started = Instant::now();
@@ -73,12 +78,47 @@ fn main() {
     );
     let cpu_floor = cpu_floor(&bodies, workers);
 
+    // Bare loopback: downloads cost almost nothing, so the pipeline's own
+    // overhead shows. Then a network-like latency, so there is something
+    // to overlap.
+    for delay_ms in [0, NETWORK_DELAY_MS] {
+        timing_table(&base, delay_ms, workers, cpu_floor, &bodies);
+    }
+
+    println!();
+    println!(
+        "| peak RSS (VmHWM) | {} inputs | {} inputs | ratio | target |",
+        RSS_INPUTS.0, RSS_INPUTS.1
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for (mode, target) in [("pipeline", "<= 1.5"), ("batch", "(unbounded)")] {
+        let small = peak_memory(&base, RSS_INPUTS.0, mode);
+        let large = peak_memory(&base, RSS_INPUTS.1, mode);
+        println!(
+            "| {mode} | {:.1} MB | {:.1} MB | {:.2} | {target} |",
+            small as f64 / 1024.0,
+            large as f64 / 1024.0,
+            large as f64 / small as f64
+        );
+    }
+}
+
+/// Times pipeline, batch, download only and CPU only, interleaved, with
+/// every picture answered `delay_ms` late; prints the table.
+fn timing_table(
+    base: &str,
+    delay_ms: u64,
+    workers: usize,
+    cpu_floor: Duration,
+    bodies: &[Vec<u8>],
+) {
     let pool = CpuPool::new(workers).expect("CPU pool");
     let out_dir =
         std::env::temp_dir().join(format!("tandem-bench-pipeline-{}", std::process::id()));
     let pipeline_config = config(&out_dir, Mode::Pipeline);
     let batch_config = config(&out_dir, Mode::Batch);
     let mut last_pipeline = None;
+    let urls = image_urls(base, IMAGES, delay_ms);
     let timings = common::side_by_side(
         ROUNDS,
         &mut [
@@ -92,7 +132,7 @@ fn main() {
                 download_all(&urls, &pipeline_config.client);
             }),
             ("CPU only, in parallel", &mut || {
-                cpu_in_parallel(&bodies, workers)
+                cpu_in_parallel(bodies, workers)
             }),
         ],
     );
@@ -104,6 +144,11 @@ fn main() {
     let ideal = cpu_floor.max(download_only);
     let measured_ideal = cpu_parallel.max(download_only);
 
+    println!();
+    match delay_ms {
+        0 => println!("Bare loopback:"),
+        ms => println!("Each picture answered {ms} ms late, like a network:"),
+    }
     println!();
     println!("| measure | time | ratio | target |");
     println!("|---|---:|---:|---:|");
@@ -132,29 +177,16 @@ fn main() {
         report.cpu_time(),
         report.overlap_time()
     );
-
-    println!();
-    println!(
-        "| peak RSS (VmHWM) | {} inputs | {} inputs | ratio | target |",
-        RSS_INPUTS.0, RSS_INPUTS.1
-    );
-    println!("|---|---:|---:|---:|---:|");
-    for (mode, target) in [("pipeline", "<= 1.5"), ("batch", "(unbounded)")] {
-        let small = peak_memory(&base, RSS_INPUTS.0, mode);
-        let large = peak_memory(&base, RSS_INPUTS.1, mode);
-        println!(
-            "| {mode} | {:.1} MB | {:.1} MB | {:.2} | {target} |",
-            small as f64 / 1024.0,
-            large as f64 / 1024.0,
-            large as f64 / small as f64
-        );
-    }
 }
 
-/// `count` URLs of 1920x1080 JPEGs, cycling over [`IMAGES`] seeds.
-fn image_urls(base: &str, count: usize) -> Vec<String> {
+/// `count` URLs of 1920x1080 JPEGs, cycling over [`IMAGES`] seeds, each
+/// answered `delay_ms` late.
+fn image_urls(base: &str, count: usize, delay_ms: u64) -> Vec<String> {
     (0..count)
-        .map(|i| format!("{base}/image/jpeg?w=1920&h=1080&seed={}", i % IMAGES))
+        .map(|i| {
+            let seed = i % IMAGES;
+            format!("{base}/image/jpeg?w=1920&h=1080&seed={seed}&delay={delay_ms}")
+        })
         .collect()
 }
 
@@ -246,7 +278,7 @@ fn peak_memory_child(inputs: usize) {
         std::env::temp_dir().join(format!("tandem-bench-rss-{}", std::process::id()));
     let config = config(&out_dir, mode);
     let pool = CpuPool::new(tandem::pool::default_workers()).expect("CPU pool");
-    run_once(&image_urls(&server, inputs), &config, &pool);
+    run_once(&image_urls(&server, inputs, 0), &config, &pool);
     let _ = std::fs::remove_dir_all(&out_dir);
     let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
     let peak = status

@@ -64,7 +64,7 @@
 //! | `/get` | `200`, JSON describing the request: method, path, query arguments, headers, URL |
 //! | `/bytes/N` | `N` bytes of the demo pattern (byte `i` is `i % 251`), with `Content-Length`; `N` ≤ 64 MiB |
 //! | `/chunked/N` | the same `N` bytes with `Transfer-Encoding: chunked`, in chunks of 1, 10, 100, 1000, 10000, then 16384 bytes |
-//! | `/image/png`, `/image/jpeg` | a generated picture; query `w` and `h` (1 to 8192, default 320x240) and `seed` (default 0); the same parameters give the same bytes |
+//! | `/image/png`, `/image/jpeg` | a generated picture; query `w` and `h` (1 to 8192, default 320x240) and `seed` (default 0); the same parameters give the same bytes; `delay=MS` answers late, like a slow network |
 //! | `/status/CODE` | that status (200 to 599) and a one-line text body |
 //! | `/delay/MS` | what `/get` answers, after `MS` milliseconds (at most 60000) |
 //! | `/redirect/N` | `302` to the absolute URL of `/redirect/N-1`; `/redirect/1` goes to `/get`; `N` from 1 to 100 |

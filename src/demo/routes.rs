@@ -140,7 +140,8 @@ impl Routes {
     }
 
     /// `/image/png` and `/image/jpeg`: a generated picture, from the cache
-    /// or painted on the server's CPU pool.
+    /// or painted on the server's CPU pool; `?delay=MS` answers MS
+    /// milliseconds late, like a slow network.
     #[cfg(feature = "image")]
     async fn image(&self, format: &str, request: &Request) -> Result<Response, Rejection> {
         use super::images::{DEFAULT_SIZE, ImageFormat, ImageSpec, MAX_SIDE};
@@ -156,10 +157,13 @@ impl Routes {
             height: side("h", DEFAULT_SIZE.1)?,
             seed: query_number(request, "seed", 0, 0..=u64::MAX)?,
         };
+        // `delay=MS` stands for a slow network: the answer leaves late.
+        let delay = query_number(request, "delay", 0, 0..=MAX_DELAY_MS)?;
         let bytes =
             self.images.fetch(spec).await.map_err(|err| {
                 Rejection::new(500, format!("the picture could not be made: {err}"))
             })?;
+        async_io::Timer::after(Duration::from_millis(delay)).await;
         Ok(Response::new(200, format.content_type(), bytes))
     }
 
