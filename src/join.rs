@@ -21,7 +21,7 @@
 use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -106,6 +106,7 @@ where
         futures.into_iter().map(|f| Some(Box::pin(f))).collect();
     let ready = Arc::new(ReadyList {
         indices: Mutex::new((0..slots.len()).collect()),
+        listed: (0..slots.len()).map(|_| AtomicBool::new(true)).collect(),
         parent: Mutex::new(None),
     });
     let wakers: Vec<Waker> = (0..slots.len())
@@ -125,6 +126,8 @@ where
         // gets a turn before the next round: no joined future can starve it.
         let woken = mem::take(&mut *ready.indices.lock().unwrap());
         for index in woken {
+            // Off the list before the poll, so a wake during it lists it again.
+            ready.listed[index].store(false, Ordering::Release);
             // A slot may be woken again after it finished: skip it.
             let Some(slot) = slots[index].as_mut() else {
                 continue;
@@ -151,6 +154,9 @@ where
 /// the task doing the joining.
 struct ReadyList {
     indices: Mutex<Vec<usize>>,
+    /// Whether each index is on `indices` already: a future woken twice
+    /// before the next poll is listed, and polled, once.
+    listed: Vec<AtomicBool>,
     parent: Mutex<Option<Waker>>,
 }
 
@@ -166,6 +172,9 @@ impl Wake for SlotWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        if self.ready.listed[self.index].swap(true, Ordering::AcqRel) {
+            return; // listed already, and the joining task woken for it
+        }
         self.ready.indices.lock().unwrap().push(self.index);
         if let Some(parent) = self.ready.parent.lock().unwrap().as_ref() {
             parent.wake_by_ref();

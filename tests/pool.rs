@@ -283,3 +283,21 @@ fn a_queue_of_zero_is_an_error_not_a_hang() {
         Err(tandem::PoolError::ZeroQueue)
     ));
 }
+
+#[test]
+fn join_all_polls_a_future_woken_twice_only_once_more() {
+    // A future that wakes itself twice per poll and finishes on its 4th:
+    // each pair of wakes must cost one poll, not two.
+    let polls = std::cell::Cell::new(0u32);
+    let twice_woken = futures_lite::future::poll_fn(|cx| {
+        polls.set(polls.get() + 1);
+        if polls.get() == 4 {
+            return std::task::Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    });
+    tandem::block_on(tandem::join_all([twice_woken]));
+    assert_eq!(polls.get(), 4);
+}

@@ -174,6 +174,11 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
             }
         };
         match name {
+            "--" | "-h" | "--help" | "-V" | "--version" | "--fit" | "--json"
+                if inline_value.is_some() =>
+            {
+                return Err(UsageError(format!("{name} takes no value")));
+            }
             "--" => only_urls = true,
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
@@ -185,9 +190,6 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
             "--mode" => options.mode = mode(&value()?)?,
             "--max-side" => max_side = positive(name, &value()?)?,
             "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
-            "--fit" | "--json" if inline_value.is_some() => {
-                return Err(UsageError(format!("{name} takes no value")));
-            }
             "--fit" => options.resize.fit = Fit::Contain,
             "--json" => options.json = true,
             _ => return Err(UsageError(format!("unknown option '{name}'"))),
@@ -338,6 +340,8 @@ mod tests {
         assert_eq!(error(&["--frobnicate"]), "unknown option '--frobnicate'");
         assert_eq!(error(&["-x"]), "unknown option '-x'");
         assert_eq!(error(&["--json=yes"]), "--json takes no value");
+        assert_eq!(error(&["--=x"]), "-- takes no value");
+        assert_eq!(error(&["--help=1"]), "--help takes no value");
     }
 
     #[test]
