@@ -178,10 +178,7 @@ mod tests {
     use tandem::pipeline::{CpuSpan, ItemError, Saved, Span, Stages};
 
     fn span(start: u64, end: u64) -> Span {
-        Span {
-            start: Duration::from_millis(start),
-            end: Duration::from_millis(end),
-        }
+        Span::from_millis(start, end)
     }
 
     /// Two inputs: the first saved (downloaded 0-10 ms, CPU 10-25 ms, saved

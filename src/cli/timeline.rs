@@ -493,10 +493,7 @@ mod tests {
     use tandem::pipeline::{CpuSpan, ItemError, Saved, Stages};
 
     fn span(start: u64, end: u64) -> Span {
-        Span {
-            start: Duration::from_millis(start),
-            end: Duration::from_millis(end),
-        }
+        Span::from_millis(start, end)
     }
 
     /// An item downloaded over `download`, then (if `worker` is some) run on

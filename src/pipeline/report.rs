@@ -21,6 +21,14 @@ pub struct Span {
 }
 
 impl Span {
+    /// A span from `start` to `end` milliseconds after the run's start.
+    pub fn from_millis(start: u64, end: u64) -> Span {
+        Span {
+            start: Duration::from_millis(start),
+            end: Duration::from_millis(end),
+        }
+    }
+
     pub fn duration(&self) -> Duration {
         self.end.saturating_sub(self.start)
     }
@@ -208,10 +216,7 @@ mod tests {
     use super::*;
 
     fn span(start: u64, end: u64) -> Span {
-        Span {
-            start: Duration::from_millis(start),
-            end: Duration::from_millis(end),
-        }
+        Span::from_millis(start, end)
     }
 
     #[test]
