@@ -41,6 +41,9 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::Waker;
 
 use async_task::{Builder, Runnable};
 use futures_lite::future::{self, FutureExt};
@@ -61,11 +64,13 @@ thread_local! {
     static CURRENT: RefCell<Option<LoopHandle>> = const { RefCell::new(None) };
 }
 
-/// What code running on the loop may reach: the run queue, and the count of
-/// wakeups expected from other threads (see [`crate::spin`]).
+/// What code running on the loop may reach: the run queue, the loop's
+/// unfinished tasks, and the count of wakeups expected from other threads
+/// (see [`crate::spin`]).
 #[derive(Clone)]
 struct LoopHandle {
     queue: flume::Sender<Runnable>,
+    tasks: Rc<RefCell<LiveTasks>>,
     expected_wakeups: ExpectedWakeups,
 }
 
@@ -73,8 +78,8 @@ struct LoopHandle {
 /// until `future` completes; returns its output.
 ///
 /// This is `asyncio.run(main())`. Tasks still unfinished when `future`
-/// completes are not run further; each one is dropped (cancelled) when it is
-/// next woken, or with the thread if it never is.
+/// completes are cancelled before `block_on` returns: their futures are
+/// dropped here, on the loop's thread, whatever they were waiting for.
 ///
 /// # Examples
 ///
@@ -87,18 +92,20 @@ struct LoopHandle {
 /// ```
 pub fn block_on<T>(future: impl Future<Output = T>) -> T {
     let (sender, queue) = flume::unbounded();
+    let tasks = Rc::new(RefCell::new(LiveTasks::default()));
     let expected_wakeups = ExpectedWakeups::default();
     // Install this loop for `spawn`, restoring any outer loop afterwards (a
     // nested `block_on` gets its own queue).
     let handle = LoopHandle {
         queue: sender,
+        tasks: Rc::clone(&tasks),
         expected_wakeups: ExpectedWakeups::clone(&expected_wakeups),
     };
     let outer = CURRENT.with(|current| current.replace(Some(handle)));
     let _restore = RestoreOnDrop(outer);
-    let queue = CancelQueuedOnDrop(queue);
+    let queue = CancelUnfinishedOnDrop { queue, tasks };
     async_io::block_on(SpinBeforeSleep::new(
-        run(&queue.0, future),
+        run(&queue.queue, future),
         expected_wakeups,
     ))
 }
@@ -125,13 +132,29 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
 /// });
 /// ```
 pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
-    let sender = CURRENT.with(|current| {
+    let (sender, tasks) = CURRENT.with(|current| {
         let current = current.borrow();
         let handle = current
             .as_ref()
             .expect("tandem::spawn must be called inside tandem::block_on");
-        handle.queue.clone()
+        (handle.queue.clone(), Rc::clone(&handle.tasks))
     });
+    // The first time the task waits, it is listed among the loop's
+    // unfinished tasks, with its waker, until its future is dropped:
+    // finished, cancelled or panicked. A task that finishes on its first
+    // poll never touches the list.
+    let future = async move {
+        let mut listed: Option<Listed> = None;
+        let mut future = pin!(future);
+        future::poll_fn(|cx| {
+            let poll = future.as_mut().poll(cx);
+            if poll.is_pending() && listed.is_none() {
+                listed = Some(Listed::new(Rc::clone(&tasks), cx.waker()));
+            }
+            poll
+        })
+        .await
+    };
     // The schedule function is what a waker calls: push the runnable into
     // the run queue. If the loop has finished, the send fails and the
     // runnable, and with it the task's future, is dropped.
@@ -169,17 +192,73 @@ async fn run<T>(queue: &flume::Receiver<Runnable>, future: impl Future<Output = 
     future.or(run_tasks).await
 }
 
-/// Drops the runnables still queued when `block_on` returns or unwinds.
-///
-/// A queued runnable owns a reference to its task, and the task's schedule
-/// function owns a sender of this very queue: without this drain the two
-/// would keep each other alive forever. Dropping a runnable cancels its task.
-struct CancelQueuedOnDrop(flume::Receiver<Runnable>);
+/// The loop's unfinished tasks, as wakers: all the loop needs to cancel
+/// them when it ends. A slot is reused once its task is gone.
+#[derive(Default)]
+struct LiveTasks {
+    wakers: Vec<Option<Waker>>,
+    free: Vec<usize>,
+}
 
-impl Drop for CancelQueuedOnDrop {
+/// Keeps a task listed in [`LiveTasks`] while its future exists.
+struct Listed {
+    tasks: Rc<RefCell<LiveTasks>>,
+    index: usize,
+}
+
+impl Listed {
+    fn new(tasks: Rc<RefCell<LiveTasks>>, waker: &Waker) -> Listed {
+        let index = {
+            let mut live = tasks.borrow_mut();
+            let waker = Some(waker.clone());
+            match live.free.pop() {
+                Some(index) => {
+                    live.wakers[index] = waker;
+                    index
+                }
+                None => {
+                    live.wakers.push(waker);
+                    live.wakers.len() - 1
+                }
+            }
+        };
+        Listed { tasks, index }
+    }
+}
+
+impl Drop for Listed {
     fn drop(&mut self) {
+        let mut live = self.tasks.borrow_mut();
+        // While the loop ends, the list has been emptied already.
+        if let Some(slot) = live.wakers.get_mut(self.index) {
+            *slot = None;
+            live.free.push(self.index);
+        }
+    }
+}
+
+/// Cancels every unfinished task when `block_on` returns or unwinds.
+///
+/// Each task is woken, which puts its runnable in the queue, and every
+/// queued runnable is then dropped, which cancels its task and drops its
+/// future, here on the loop's thread. Without this, a task waiting for a
+/// CPU job would be dropped by whichever thread woke it later, and
+/// async-task forbids dropping a local task's future on another thread.
+/// It also breaks a cycle: a queued runnable owns its task, whose schedule
+/// function owns a sender of this very queue.
+struct CancelUnfinishedOnDrop {
+    queue: flume::Receiver<Runnable>,
+    tasks: Rc<RefCell<LiveTasks>>,
+}
+
+impl Drop for CancelUnfinishedOnDrop {
+    fn drop(&mut self) {
+        let wakers = std::mem::take(&mut self.tasks.borrow_mut().wakers);
+        for waker in wakers.into_iter().flatten() {
+            waker.wake();
+        }
         // Dropping a task may wake another one, which lands here too.
-        while let Ok(runnable) = self.0.try_recv() {
+        while let Ok(runnable) = self.queue.try_recv() {
             drop(runnable);
         }
     }

@@ -182,3 +182,53 @@ fn nested_block_on_has_its_own_queue_and_restores_the_outer_one() {
 fn spawn_outside_block_on_panics_clearly() {
     drop(tandem::spawn(async {}));
 }
+
+/// Sets its flag when dropped.
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[test]
+fn unfinished_tasks_are_cancelled_before_block_on_returns() {
+    let dropped = Rc::new(Cell::new(false));
+    tandem::block_on({
+        let flag = DropFlag(Rc::clone(&dropped));
+        async move {
+            tandem::spawn(async move {
+                let _flag = flag;
+                future::pending::<()>().await;
+            })
+            .detach();
+            future::yield_now().await;
+        }
+    });
+    assert!(
+        dropped.get(),
+        "the pending task's future was dropped on the loop thread"
+    );
+}
+
+#[test]
+fn a_task_left_waiting_for_a_cpu_job_does_not_hurt_the_worker_that_answers_later() {
+    // The loop ends while a detached task awaits a job. The task must be
+    // cancelled here: if the worker's answer woke it later, the task's
+    // future would be dropped on the worker thread, which panics.
+    let pool = tandem::CpuPool::new(1).unwrap();
+    let (release, gate) = flume::bounded::<()>(1);
+    tandem::block_on(async {
+        let job = pool.run(move || gate.recv_timeout(Duration::from_secs(5)).is_ok());
+        tandem::spawn(job).detach();
+        // Let the job reach the worker.
+        async_io::Timer::after(Duration::from_millis(20)).await;
+    });
+    release.send(()).unwrap();
+    // The worker finishes the job and lives on to serve the next one.
+    let next = tandem::block_on(tandem::timeout(Duration::from_secs(5), pool.run(|| 5)));
+    assert_eq!(next, Ok(Ok(5)), "the worker survived");
+    let stats = pool.shutdown();
+    assert_eq!(stats.completed, 2);
+}
