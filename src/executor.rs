@@ -156,8 +156,9 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
         .await
     };
     // The schedule function is what a waker calls: push the runnable into
-    // the run queue. If the loop has finished, the send fails and the
-    // runnable, and with it the task's future, is dropped.
+    // the run queue. The send cannot fail while the task lives: the loop
+    // cancels every unfinished task before it drops the queue, and waking a
+    // cancelled task schedules nothing.
     let schedule = move |runnable: Runnable| {
         let _ = sender.send(runnable);
     };
