@@ -13,14 +13,15 @@
 //!
 //! ```text
 //!  loop thread                         worker threads "tandem-cpu-N"
-//!  pool.run(job) ──send_async──► [ bounded job queue ] ──recv──► run job
+//!  pool.run(job) ──try_send────► [ bounded job queue ] ──recv──► run job
 //!       ▲                                                          │
 //!       └──────recv_async────── one-shot result channel ◄──send────┘
 //! ```
 //!
 //! * The job queue is **bounded**: when workers fall behind, `run(..).await`
-//!   waits for a free slot, so a flood of submissions slows the submitter
-//!   down instead of growing memory (back-pressure).
+//!   waits for a free slot (listening on the pool's `room` event, which a
+//!   worker notifies each time it takes a job), so a flood of submissions
+//!   slows the submitter down instead of growing memory (back-pressure).
 //! * Each job carries its own one-slot result channel. The submitting future
 //!   awaits its receiver with `recv_async`; the worker's `send` wakes it.
 //!   [`CpuPool::submit`] splits the two waits (room in the queue, then the
@@ -39,10 +40,10 @@
 //! cancelled in [`PoolStats`].
 //!
 //! Waking a sleeping thread costs microseconds (a futex wake, or an eventfd
-//! write when the loop sleeps in epoll). A worker that has just finished a
-//! job therefore spins for [`WORKER_SPIN`] before it parks: in a stream of
-//! jobs the next one is usually there by then. docs/performance.md has the
-//! measurements.
+//! write when the loop sleeps in epoll). So one idle worker, the *leader*,
+//! spins for [`WORKER_SPIN`] before it parks, while the other idle workers
+//! wait their turn (see `worker` below): in a stream of jobs the next one is
+//! usually there by then. docs/performance.md has the measurements.
 
 use std::any::Any;
 use std::fmt;

@@ -7,8 +7,7 @@
 
 #![cfg(feature = "cli")]
 
-#[path = "support/json.rs"]
-mod json;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -20,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use json::Json;
+use support::json::{self, Json};
 use tandem::demo::Server;
 
 /// The longest a run of the binary may take.
