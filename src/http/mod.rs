@@ -43,7 +43,7 @@
 //!    │            BoundedBody                          bounded_body.rs
 //!    ▼
 //!  Response { head: status + headers, body, url }      response.rs
-//!    │ 3xx + Location? Url::join, go round again       client.rs
+//!    │ 3xx + Location? Url::join, go round again       client.rs, url/join.rs
 //!    │ connection reusable? back into the pool         connection_pool.rs
 //!
 //!  https://: the same Client, but ureq on blocking::unblock   tls.rs
