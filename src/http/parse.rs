@@ -9,9 +9,10 @@
 //! ([`parse_response_head`] is the entry point to feed arbitrary bytes to).
 //! Every size is bounded by [`HeadLimits`] before anything is stored.
 //!
-//! Where a head ends ([`find_head_end`]) and how it splits into lines
-//! ([`head_lines`]) are the same for a request, so the demo server's request
-//! parser uses them too, and the [`Version`]s.
+//! Where a head ends ([`find_head_end`], and `head_end_within` with a
+//! limit), how it splits into lines (`head_lines`) and the [`Version`]s
+//! are the same for a request, so the demo server's request parser uses
+//! them too.
 //!
 //! # How
 //!
