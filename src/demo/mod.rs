@@ -45,15 +45,18 @@
 //!   after an `async_io::Timer`, for `/delay`). Images are painted and
 //!   encoded on a [`CpuPool`](crate::CpuPool) owned by the server, and cached,
 //!   so the loop never computes and each picture is made once.
-//! * Dropping the [`Server`] stops it: the loop stops accepting, closes every
-//!   connection (even one in the middle of a response), waits for its tasks
-//!   to end and returns; the thread is joined.
+//! * Dropping the [`Server`] stops it: the accept loop stops accepting and
+//!   returns, and `block_on` cancels every connection task still running,
+//!   which closes its connection (even in the middle of a response); the
+//!   thread is joined.
 //!
-//! One file per concept: `request.rs` reads and parses a request head,
-//! `routes.rs` maps a request to a response, `response.rs` writes a response
-//! and its framing, `images.rs` paints and caches the pictures, and
-//! `server.rs` holds the [`Server`] handle and the accept and connection
-//! loops.
+//! One file per concept: `request_reader.rs` reads requests off a
+//! connection, `request.rs` parses a request head (with the client's HTTP
+//! grammar from [`crate::http`]), `rejection.rs` is how a request is
+//! refused, `routes.rs` maps a request to a reply, `reply.rs` writes a
+//! reply and its framing, `images.rs` knows which pictures exist and makes
+//! and caches them on a pool, `painting.rs` paints one, and `server.rs`
+//! holds the [`Server`] handle and the accept and connection loops.
 //!
 //! # Routes
 //!
@@ -72,8 +75,9 @@
 //! | `/text`, `/html` | a page of English prose, as plain text or as HTML with a few links; query `repeat` (1 to 1000) repeats it |
 //! | anything else | `404` |
 //!
-//! [`Server::image_urls`] lists a fixed set of these pictures, from 640x480 to
-//! 1920x1080, for the examples and the command line.
+//! [`Server::image_urls`] lists a fixed set of these pictures, the
+//! [`IMAGE_CATALOGUE`] from 640x480 to 1920x1080, for the examples and the
+//! command line.
 //!
 //! Without the `image` feature the image routes answer `501 Not Implemented`.
 //! Malformed requests get `400`, a request head over 16 KiB gets `431`, and
@@ -82,9 +86,13 @@
 
 #[cfg(feature = "image")]
 mod images;
+#[cfg(feature = "image")]
+mod painting;
+mod rejection;
+mod reply;
 mod request;
-mod response;
+mod request_reader;
 mod routes;
 mod server;
 
-pub use server::{DEMO_IMAGES, Server};
+pub use server::{IMAGE_CATALOGUE, Server};

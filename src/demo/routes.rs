@@ -12,7 +12,7 @@
 //! # How
 //!
 //! [`Routes::respond`] splits the path into a route name and an argument
-//! and dispatches on the pair. Handlers return `Result<Response,
+//! and dispatches on the pair. Handlers return `Result<Reply,
 //! Rejection>`, so a bad parameter is a `?` away from its `400`. Every number
 //! taken from a request is checked against a cap before it is used: a
 //! client can't make the server allocate, sleep or redirect without bound.
@@ -20,8 +20,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::rejection::Rejection;
+use super::reply::{Reply, reason};
 use super::request::Request;
-use super::response::{Rejection, Response, reason};
 use crate::json;
 
 /// The largest `/bytes/N` and `/chunked/N`.
@@ -62,36 +63,36 @@ impl Routes {
     }
 
     /// The response to `request`.
-    pub(crate) async fn respond(&self, request: &Request) -> Response {
+    pub(crate) async fn respond(&self, request: &Request) -> Reply {
         if !matches!(request.method(), "GET" | "HEAD") {
             let refused = Rejection::new(405, "the demo server answers GET and HEAD only");
-            return Response::from(refused).with_header("Allow", "GET, HEAD");
+            return Reply::from(refused).with_header("Allow", "GET, HEAD");
         }
         let route = request.path().strip_prefix('/').unwrap_or_default();
-        let outcome = match route.split_once('/') {
-            None => match route {
-                "get" => Ok(self.describe(request)),
-                "text" => prose(request, false),
-                "html" => prose(request, true),
-                _ => Err(not_found()),
-            },
-            Some(("bytes", len)) => number(len, "the byte count", 0..=MAX_BYTES)
-                .map(|len| Response::pattern(len, false)),
-            Some(("chunked", len)) => {
-                number(len, "the byte count", 0..=MAX_BYTES).map(|len| Response::pattern(len, true))
-            }
-            Some(("image", format)) => self.image(format, request).await,
-            Some(("status", code)) => status(code),
-            Some(("delay", ms)) => self.delay(ms, request).await,
-            Some(("redirect", hops)) => self.redirect(hops, true),
-            Some(("relative-redirect", hops)) => self.redirect(hops, false),
-            Some(_) => Err(not_found()),
-        };
-        outcome.unwrap_or_else(Response::from)
+        let outcome =
+            match route.split_once('/') {
+                None => match route {
+                    "get" => Ok(self.describe(request)),
+                    "text" => prose(request, false),
+                    "html" => prose(request, true),
+                    _ => Err(not_found()),
+                },
+                Some(("bytes", len)) => number(len, "the byte count", 0..=MAX_BYTES)
+                    .map(|len| Reply::pattern(len, false)),
+                Some(("chunked", len)) => number(len, "the byte count", 0..=MAX_BYTES)
+                    .map(|len| Reply::pattern(len, true)),
+                Some(("image", format)) => self.image(format, request).await,
+                Some(("status", code)) => status(code),
+                Some(("delay", ms)) => self.delay(ms, request).await,
+                Some(("redirect", hops)) => self.redirect(hops, true),
+                Some(("relative-redirect", hops)) => self.redirect(hops, false),
+                Some(_) => Err(not_found()),
+            };
+        outcome.unwrap_or_else(Reply::from)
     }
 
     /// `/get`: the request, described in JSON.
-    fn describe(&self, request: &Request) -> Response {
+    fn describe(&self, request: &Request) -> Reply {
         let mut json = String::from("{\n");
         let _ = writeln!(json, "  \"method\": {},", json::string(request.method()));
         let _ = writeln!(json, "  \"path\": {},", json::string(request.path()));
@@ -100,23 +101,20 @@ impl Routes {
             "  \"args\": {},",
             json_object(request.query_pairs(), "  ")
         );
-        let headers = request
-            .headers()
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()));
-        let _ = writeln!(json, "  \"headers\": {},", json_object(headers, "  "));
+        let headers = json_object(request.headers().iter(), "  ");
+        let _ = writeln!(json, "  \"headers\": {headers},");
         let _ = writeln!(
             json,
             "  \"url\": {}",
             json::string(&format!("{}{}", self.origin, request.target()))
         );
         json.push_str("}\n");
-        Response::new(200, "application/json", json.into_bytes())
+        Reply::new(200, "application/json", json.into_bytes())
     }
 
     /// `/delay/MS`: `/get`'s answer, late. The timer is the reactor's: the
     /// waiting costs no thread.
-    async fn delay(&self, ms: &str, request: &Request) -> Result<Response, Rejection> {
+    async fn delay(&self, ms: &str, request: &Request) -> Result<Reply, Rejection> {
         let ms = number(ms, "the delay in milliseconds", 0..=MAX_DELAY_MS)?;
         async_io::Timer::after(Duration::from_millis(ms)).await;
         Ok(self.describe(request))
@@ -124,7 +122,7 @@ impl Routes {
 
     /// `/redirect/N` (absolute `Location`) and `/relative-redirect/N`
     /// (relative): a chain of `N` redirects that ends at `/get`.
-    fn redirect(&self, hops: &str, absolute: bool) -> Result<Response, Rejection> {
+    fn redirect(&self, hops: &str, absolute: bool) -> Result<Reply, Rejection> {
         let hops = number(hops, "the redirect count", 1..=MAX_REDIRECTS)?;
         let (origin, route) = if absolute {
             (self.origin.as_str(), "redirect")
@@ -135,7 +133,7 @@ impl Routes {
             1 => format!("{origin}/get"),
             _ => format!("{origin}/{route}/{}", hops - 1),
         };
-        Ok(Response::text(302, format!("redirecting to {location}\n"))
+        Ok(Reply::text(302, format!("redirecting to {location}\n"))
             .with_header("Location", location))
     }
 
@@ -143,7 +141,7 @@ impl Routes {
     /// or painted on the server's CPU pool; `?delay=MS` answers MS
     /// milliseconds late, like a slow network.
     #[cfg(feature = "image")]
-    async fn image(&self, format: &str, request: &Request) -> Result<Response, Rejection> {
+    async fn image(&self, format: &str, request: &Request) -> Result<Reply, Rejection> {
         use super::images::{DEFAULT_SIZE, ImageFormat, ImageSpec, MAX_SIDE};
 
         let format = ImageFormat::from_name(format).ok_or_else(not_found)?;
@@ -164,12 +162,12 @@ impl Routes {
                 Rejection::new(500, format!("the picture could not be made: {err}"))
             })?;
         async_io::Timer::after(Duration::from_millis(delay)).await;
-        Ok(Response::new(200, format.content_type(), bytes))
+        Ok(Reply::new(200, format.content_type(), bytes))
     }
 
     /// Without the `image` feature there is nothing to make pictures with.
     #[cfg(not(feature = "image"))]
-    async fn image(&self, format: &str, _request: &Request) -> Result<Response, Rejection> {
+    async fn image(&self, format: &str, _request: &Request) -> Result<Reply, Rejection> {
         match format {
             "png" | "jpeg" => Err(Rejection::new(
                 501,
@@ -181,22 +179,22 @@ impl Routes {
 }
 
 /// `/status/CODE`: that status, with its reason as the body.
-fn status(code: &str) -> Result<Response, Rejection> {
+fn status(code: &str) -> Result<Reply, Rejection> {
     let code = number(code, "the status code", 200..=599)?;
     let code = u16::try_from(code).expect("at most 599");
-    Ok(Response::text(code, format!("{code} {}\n", reason(code))))
+    Ok(Reply::text(code, format!("{code} {}\n", reason(code))))
 }
 
 /// `/text` and `/html`: the opening of *Alice's Adventures in Wonderland*,
 /// `?repeat=N` times.
-fn prose(request: &Request, html: bool) -> Result<Response, Rejection> {
+fn prose(request: &Request, html: bool) -> Result<Reply, Rejection> {
     let repeat = query_number(request, "repeat", 1, 1..=MAX_REPEAT)?;
     let paragraphs = || (0..repeat).flat_map(|_| ALICE.iter());
     if !html {
         let text: String = paragraphs()
             .map(|paragraph| format!("{paragraph}\n\n"))
             .collect();
-        return Ok(Response::text(200, text));
+        return Ok(Reply::text(200, text));
     }
     let mut page = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Down the Rabbit-Hole</title></head>\n<body>\n<h1>Down the Rabbit-Hole</h1>\n",
@@ -207,7 +205,7 @@ fn prose(request: &Request, html: bool) -> Result<Response, Rejection> {
     page.push_str(
         "<p>See also: <a href=\"/text\">the plain text</a>, <a href=\"/get\">your request</a>, <a href=\"/image/jpeg\">a picture</a>.</p>\n</body>\n</html>\n",
     );
-    Ok(Response::new(
+    Ok(Reply::new(
         200,
         "text/html; charset=utf-8",
         page.into_bytes(),

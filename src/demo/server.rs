@@ -14,22 +14,18 @@
 //!   Server::start          "tandem-demo" thread: block_on(accept_loop)
 //!   bind 127.0.0.1:0  ───► loop { accept ─► spawn(serve_connection) } until stop
 //!   ...
-//!   drop(Server)           stop ─► drop listener ─► close connections
-//!   (stop sender dropped)       ─► wait for connection tasks ─► return
-//!   join thread ◄─────────────────────────────────────────────────┘
+//!   drop(Server)           stop ─► accept loop returns, drops the listener
+//!   (stop sender dropped)       ─► block_on cancels the connection tasks
+//!   join thread ◄──────────────────  (their sockets close) and returns
 //! ```
 //!
-//! Two flume channels carry no messages at all; what matters is when their
-//! senders are dropped, which wakes every receiver with `Disconnected`:
-//!
-//! * `closing`: the accept loop holds the only sender; each connection task
-//!   races its work against `closing.recv_async()`, so dropping the sender
-//!   ends every connection at once, wherever it is.
-//! * `alive`: each connection task holds a sender; once the last task is
-//!   done, the accept loop's receiver disconnects. The loop waits for that
-//!   before returning, because a task of this thread's loop must end on this
-//!   thread: a task that outlived `block_on` would be dropped later, by
-//!   whichever thread woke it.
+//! Stopping needs no bookkeeping of the connections: dropping the stop
+//! sender wakes the accept loop, which returns; [`crate::block_on`] then
+//! cancels every connection task still running, on the loop thread (the
+//! executor's cancel-at-end), and a cancelled task drops its socket, which
+//! closes the connection wherever it was, even mid-response. Since every
+//! task is created and dropped on this one thread, they can share the
+//! routes through an `Rc`.
 
 use std::fmt;
 use std::io;
@@ -43,8 +39,8 @@ use std::time::Duration;
 use async_io::{Async, Timer};
 use futures_lite::{AsyncReadExt, FutureExt};
 
-use super::request::{Incoming, RequestReader};
-use super::response::{Response, WriteMode};
+use super::reply::{Reply, WriteMode};
+use super::request_reader::{Incoming, RequestReader};
 use super::routes::Routes;
 
 /// How long a connection may wait for its next request head before the
@@ -65,7 +61,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// The pictures of [`Server::image_urls`], in order: (format, width,
 /// height). Large photos dominate, as on a real page; PNGs cost more to
 /// download and to decode than JPEGs of the same size.
-pub const DEMO_IMAGES: [(&str, u32, u32); 8] = [
+pub const IMAGE_CATALOGUE: [(&str, u32, u32); 8] = [
     ("jpeg", 1920, 1080),
     ("png", 1280, 720),
     ("jpeg", 800, 600),
@@ -149,7 +145,7 @@ impl Server {
     /// the command line download when given no URL.
     ///
     /// The set is fixed and deterministic: it cycles through
-    /// [`DEMO_IMAGES`], a mix of JPEG photos and PNG illustrations from
+    /// [`IMAGE_CATALOGUE`], a mix of JPEG photos and PNG illustrations from
     /// 1920x1080 down to 640x480, each with its own seed, so that every URL
     /// in the first 64 is a different picture (later ones repeat, and come
     /// from the server's cache). Without the `image` feature the server
@@ -166,7 +162,7 @@ impl Server {
     pub fn image_urls(&self, count: usize) -> Vec<String> {
         (0..count)
             .map(|index| {
-                let (format, width, height) = DEMO_IMAGES[index % DEMO_IMAGES.len()];
+                let (format, width, height) = IMAGE_CATALOGUE[index % IMAGE_CATALOGUE.len()];
                 let seed = index % DEMO_SEEDS;
                 self.url(&format!("/image/{format}?w={width}&h={height}&seed={seed}"))
             })
@@ -210,7 +206,8 @@ impl fmt::Debug for Server {
 }
 
 /// The loop thread's main future: accepts connections until `stopped`
-/// disconnects, then closes them all and waits for their tasks to end.
+/// disconnects. The connection tasks still running when it returns are
+/// cancelled by `block_on` (see the module documentation).
 async fn accept_loop(
     listener: Async<TcpListener>,
     routes: Routes,
@@ -218,10 +215,6 @@ async fn accept_loop(
     stopped: flume::Receiver<()>,
 ) {
     let routes = Rc::new(routes);
-    // Neither channel carries a message: see the module documentation.
-    let (close_all, closing) = flume::bounded::<()>(1);
-    let (alive, all_done) = flume::bounded::<()>(1);
-
     loop {
         let accepted = async { Some(listener.accept().await) }
             .or(async {
@@ -230,7 +223,7 @@ async fn accept_loop(
             })
             .await;
         let stream = match accepted {
-            None => break,
+            None => return,
             Some(Ok((stream, _peer))) => stream,
             Some(Err(_)) => {
                 Timer::after(ACCEPT_BACKOFF).await;
@@ -238,28 +231,9 @@ async fn accept_loop(
             }
         };
         counters.connections.fetch_add(1, Ordering::SeqCst);
-        let (routes, counters, closing, alive) = (
-            Rc::clone(&routes),
-            Arc::clone(&counters),
-            closing.clone(),
-            alive.clone(),
-        );
-        crate::spawn(async move {
-            let _alive = alive;
-            let serve = serve_connection(stream, &routes, &counters);
-            let close = async {
-                let _ = closing.recv_async().await;
-            };
-            serve.or(close).await;
-        })
-        .detach();
+        let (routes, counters) = (Rc::clone(&routes), Arc::clone(&counters));
+        crate::spawn(async move { serve_connection(stream, &routes, &counters).await }).detach();
     }
-
-    // Refuse new connections, end the open ones, wait for their tasks.
-    drop(listener);
-    drop(close_all);
-    drop(alive);
-    let _ = all_done.recv_async().await;
 }
 
 /// Serves requests on one connection until either side ends it.
@@ -274,7 +248,7 @@ async fn serve_connection(stream: Async<TcpStream>, routes: &Routes, counters: &
         };
         let (response, mode) = match incoming {
             Incoming::Closed => return,
-            Incoming::Rejected(rejection) => (Response::from(rejection), WriteMode::closing()),
+            Incoming::Rejected(rejection) => (Reply::from(rejection), WriteMode::closing()),
             Incoming::Request(request) => (
                 routes.respond(&request).await,
                 WriteMode::answering(&request),

@@ -1,4 +1,4 @@
-//! Where a response body ends, and reading it without exceeding a limit.
+//! Where a response body ends: the framing rules, as pure functions.
 //!
 //! # Why
 //!
@@ -6,9 +6,10 @@
 //! must know exactly where a body ends: read too little and the next
 //! response starts with leftover bytes, read too much and we wait forever.
 //! RFC 9112 §6.3 gives the rules, in order; [`framing`] applies them to a
-//! parsed head. And because a server may send gigabytes, or lie about the
-//! length, every body goes into a [`BoundedBody`], which refuses to grow
-//! past the client's limit *before* storing the bytes.
+//! parsed head. Reading the body so framed is the connection's job
+//! (`connection.rs`, `read_body`), and the bytes go into a [`BoundedBody`]
+//! (`bounded_body.rs`, re-exported here), which refuses to grow past the
+//! client's limit *before* storing them.
 //!
 //! # How
 //!
@@ -31,15 +32,11 @@
 //!   connection afterwards, but such a response is the classic shape of a
 //!   smuggling attack, and no honest server sends one.
 
-use super::chunked::ChunkedDecoder;
-use super::connection::Connection;
 use super::error::Part;
 use super::parse::ResponseHead;
 use super::{Error, Headers, Method};
 
-/// At most this much is reserved up front for a body of announced length:
-/// a `Content-Length` under the limit is still only a claim.
-const MAX_PREALLOCATION: usize = 1 << 20;
+pub use super::bounded_body::BoundedBody;
 
 /// How the end of a response body is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,136 +118,6 @@ fn is_chunked(headers: &Headers) -> Result<bool, Error> {
             "only `chunked` is supported",
         )),
     }
-}
-
-/// A body being collected, which never grows past its limit.
-///
-/// ```
-/// let mut body = tandem::http::body::BoundedBody::new(4);
-/// body.extend(b"abc")?;
-/// assert!(body.extend(b"de").is_err());
-/// assert_eq!(body.into_vec(), b"abc");
-/// # Ok::<(), tandem::http::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct BoundedBody {
-    bytes: Vec<u8>,
-    limit: u64,
-}
-
-impl BoundedBody {
-    /// An empty body that may hold `limit` bytes.
-    pub fn new(limit: u64) -> BoundedBody {
-        BoundedBody {
-            bytes: Vec::new(),
-            limit,
-        }
-    }
-
-    /// An empty body expecting `announced` bytes: reserves room for them,
-    /// but no more than 1 MiB, since the announcement may be a lie.
-    pub fn with_announced_length(limit: u64, announced: u64) -> BoundedBody {
-        let reserve = announced.min(limit).min(MAX_PREALLOCATION as u64) as usize;
-        BoundedBody {
-            bytes: Vec::with_capacity(reserve),
-            limit,
-        }
-    }
-
-    /// Appends `bytes`, or fails with [`Error::BodyTooLarge`] and stores
-    /// nothing if they would take the body past its limit.
-    pub fn extend(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let needed = self.bytes.len() + bytes.len();
-        if needed as u64 > self.limit {
-            return Err(Error::BodyTooLarge { limit: self.limit });
-        }
-        if needed > self.bytes.capacity() {
-            // Grow by doubling, as Vec does, but never reserve past the limit.
-            let cap = usize::try_from(self.limit).unwrap_or(usize::MAX);
-            let target = needed.max(self.bytes.capacity() * 2).min(cap);
-            self.bytes.reserve_exact(target - self.bytes.len());
-        }
-        self.bytes.extend_from_slice(bytes);
-        Ok(())
-    }
-
-    /// Bytes stored so far.
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    /// Whether nothing is stored yet.
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
-    /// The bytes.
-    pub fn into_vec(self) -> Vec<u8> {
-        self.bytes
-    }
-}
-
-/// Reads the body framed by `framing` from `connection`: at most
-/// `max_body_bytes` of body, `max_trailer_bytes` of chunked trailers.
-///
-/// On success the connection is positioned just after the body.
-pub(crate) async fn read_body(
-    connection: &mut Connection,
-    framing: Framing,
-    max_body_bytes: u64,
-    max_trailer_bytes: usize,
-) -> Result<Vec<u8>, Error> {
-    let mut body = BoundedBody::new(max_body_bytes);
-    match framing {
-        Framing::Empty => {}
-        Framing::Length(length) => {
-            if length > max_body_bytes {
-                return Err(Error::BodyTooLarge {
-                    limit: max_body_bytes,
-                });
-            }
-            body = BoundedBody::with_announced_length(max_body_bytes, length);
-            while (body.len() as u64) < length {
-                if connection.buffered().is_empty() && connection.fill().await? == 0 {
-                    return Err(closed_mid_body());
-                }
-                let missing = usize::try_from(length - body.len() as u64).unwrap_or(usize::MAX);
-                let take = connection.buffered().len().min(missing);
-                body.extend(&connection.buffered()[..take])?;
-                connection.consume(take);
-            }
-        }
-        Framing::Chunked => {
-            let mut decoder = ChunkedDecoder::new(max_trailer_bytes);
-            loop {
-                let used = decoder.decode(connection.buffered(), &mut body)?;
-                connection.consume(used);
-                if decoder.is_done() {
-                    break;
-                }
-                if connection.fill().await? == 0 {
-                    return Err(closed_mid_body());
-                }
-            }
-        }
-        Framing::UntilClose => loop {
-            body.extend(connection.buffered())?;
-            let all = connection.buffered().len();
-            connection.consume(all);
-            if connection.fill().await? == 0 {
-                break;
-            }
-        },
-    }
-    Ok(body.into_vec())
-}
-
-/// The error for a connection closed before its framing said the body ends.
-fn closed_mid_body() -> Error {
-    Error::Io(std::io::Error::new(
-        std::io::ErrorKind::UnexpectedEof,
-        "the server closed the connection before the end of the body",
-    ))
 }
 
 #[cfg(test)]
@@ -354,20 +221,5 @@ mod tests {
                 "{bad:?}"
             );
         }
-    }
-
-    #[test]
-    fn bounded_body_never_reserves_past_its_limit() {
-        let mut body = BoundedBody::with_announced_length(1000, u64::MAX);
-        assert!(body.bytes.capacity() <= 1000);
-        for _ in 0..10 {
-            body.extend(&[0; 100]).unwrap();
-            assert!(body.bytes.capacity() <= 1000);
-        }
-        assert!(matches!(
-            body.extend(&[0]),
-            Err(Error::BodyTooLarge { limit: 1000 })
-        ));
-        assert_eq!(body.len(), 1000);
     }
 }

@@ -35,9 +35,9 @@
 //! checked, then discarded. As in the head, a bare LF ends a line.
 
 use super::Error;
-use super::body::BoundedBody;
+use super::bounded_body::BoundedBody;
 use super::error::Part;
-use super::parse::{is_forbidden_control, parse_header_line};
+use super::fields::{is_forbidden_control, parse_header_line};
 
 /// The longest chunk size line accepted, extensions and CRLF included.
 pub const MAX_CHUNK_SIZE_LINE: usize = 4096;

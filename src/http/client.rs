@@ -33,11 +33,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::connection::{Connection, Exchange, Limits};
+use super::connection::{Connection, Exchange};
 use super::connection_pool::{ConnectionPool, PoolKey};
 use super::error::TimeoutKind;
-use super::parse::HeadLimits;
 use super::request::{encode_request, without_controls};
+use super::settings::ClientSettings;
 use super::{Error, Method, Response, Scheme, Url};
 use crate::TimedOut;
 
@@ -62,29 +62,16 @@ pub struct Client {
 }
 
 struct Inner {
-    settings: Settings,
+    settings: ClientSettings,
     pool: ConnectionPool,
     #[cfg(feature = "tls")]
     tls: super::tls::TlsClient,
 }
 
-/// Every setting of a client; see the [`ClientBuilder`] methods.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    pub(crate) connect_timeout: Duration,
-    pub(crate) total_timeout: Duration,
-    pub(crate) max_body_bytes: u64,
-    pub(crate) head_limits: HeadLimits,
-    pub(crate) max_redirects: u32,
-    pub(crate) user_agent: String,
-    pub(crate) keep_alive: bool,
-    pub(crate) max_idle_per_host: usize,
-}
-
 /// Settings for a [`Client`]; start with [`Client::builder`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    settings: Settings,
+    settings: ClientSettings,
 }
 
 impl Client {
@@ -96,16 +83,7 @@ impl Client {
     /// Settings: timeouts, size limits, redirects, keep-alive.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
-            settings: Settings {
-                connect_timeout: Duration::from_secs(10),
-                total_timeout: Duration::from_secs(60),
-                max_body_bytes: 64 * 1024 * 1024,
-                head_limits: HeadLimits::default(),
-                max_redirects: 10,
-                user_agent: concat!("tandem/", env!("CARGO_PKG_VERSION")).to_string(),
-                keep_alive: true,
-                max_idle_per_host: 32,
-            },
+            settings: ClientSettings::default(),
         }
     }
 
@@ -175,13 +153,10 @@ impl Client {
         let settings = &self.inner.settings;
         let key = PoolKey::of(&url);
         let request = encode_request(method, &url, &settings.user_agent, settings.keep_alive);
-        let limits = Limits {
-            head: settings.head_limits,
-            max_body_bytes: settings.max_body_bytes,
-        };
+        let limits = &settings.limits;
         if let Some(mut connection) = self.inner.pool.take(&key) {
             let received_before = connection.received();
-            let result = connection.exchange(method, &request, &limits).await;
+            let result = connection.exchange(method, &request, limits).await;
             // Stale: the server closed it while idle, and sent nothing back.
             let stale = matches!(result, Err(Error::Io(_)))
                 && connection.received() == received_before
@@ -191,7 +166,7 @@ impl Client {
             }
         }
         let mut connection = self.connect(&url).await?;
-        let result = connection.exchange(method, &request, &limits).await;
+        let result = connection.exchange(method, &request, limits).await;
         self.finish(key, connection, result, url)
     }
 
@@ -257,20 +232,20 @@ impl ClientBuilder {
     /// Largest body accepted; a larger one is [`Error::BodyTooLarge`].
     /// Default: 64 MiB.
     pub fn max_body_bytes(mut self, limit: u64) -> Self {
-        self.settings.max_body_bytes = limit;
+        self.settings.limits.max_body_bytes = limit;
         self
     }
 
     /// Largest response head (status line and headers) accepted, and
     /// largest total of chunked trailers. Default: 64 KiB.
     pub fn max_header_bytes(mut self, limit: usize) -> Self {
-        self.settings.head_limits.max_bytes = limit;
+        self.settings.limits.head.max_bytes = limit;
         self
     }
 
     /// Most header fields accepted in a response. Default: 100.
     pub fn max_headers(mut self, limit: usize) -> Self {
-        self.settings.head_limits.max_headers = limit;
+        self.settings.limits.head.max_headers = limit;
         self
     }
 
@@ -305,14 +280,9 @@ impl ClientBuilder {
     /// The client.
     pub fn build(self) -> Client {
         let settings = self.settings;
-        let idle_per_host = if settings.keep_alive {
-            settings.max_idle_per_host
-        } else {
-            0
-        };
         Client {
             inner: Arc::new(Inner {
-                pool: ConnectionPool::new(idle_per_host),
+                pool: ConnectionPool::new(settings.idle_per_host()),
                 #[cfg(feature = "tls")]
                 tls: super::tls::TlsClient::new(&settings),
                 settings,

@@ -20,6 +20,9 @@
 //! * [`Connection::exchange`] writes a request, reads the head (skipping
 //!   1xx interim responses), reads the body, and says whether the
 //!   connection can carry another request.
+//! * [`Connection::read_body`] reads the body the way its [`Framing`] says
+//!   (`body.rs` decides which), into a [`BoundedBody`], through a
+//!   [`ChunkedDecoder`] when chunked.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -27,7 +30,9 @@ use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use async_io::Async;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
-use super::body::{Framing, framing, read_body};
+use super::body::{Framing, framing};
+use super::bounded_body::BoundedBody;
+use super::chunked::ChunkedDecoder;
 use super::error::Part;
 use super::parse::{
     HeadLimits, ResponseHead, Version, could_be_status_line, find_head_end, parse_response_head,
@@ -40,9 +45,11 @@ const READ_CHUNK: usize = 16 * 1024;
 /// How many 1xx interim responses may precede the final one.
 const MAX_INTERIM_RESPONSES: usize = 16;
 
-/// The limits one exchange enforces.
+/// What one exchange may receive: a head within `head` (whose byte limit
+/// also bounds the trailers of a chunked body), and a body of at most
+/// `max_body_bytes`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
+pub(crate) struct ExchangeLimits {
     pub(crate) head: HeadLimits,
     pub(crate) max_body_bytes: u64,
 }
@@ -98,12 +105,14 @@ impl Connection {
         &mut self,
         method: Method,
         request: &[u8],
-        limits: &Limits,
+        limits: &ExchangeLimits,
     ) -> Result<Exchange, Error> {
         self.stream.write_all(request).await?;
         let head = self.read_final_head(&limits.head).await?;
         let framing = framing(method, &head)?;
-        let body = read_body(self, framing, limits.max_body_bytes, limits.head.max_bytes).await?;
+        let body = self
+            .read_body(framing, limits.max_body_bytes, limits.head.max_bytes)
+            .await?;
         let reusable = framing != Framing::UntilClose
             && self.buffer.is_empty()
             && head.version == Version::Http11
@@ -163,13 +172,62 @@ impl Connection {
         }
     }
 
-    /// The bytes read but not consumed yet.
-    pub(crate) fn buffered(&self) -> &[u8] {
-        &self.buffer
+    /// Reads the body framed by `framing`: at most `max_body_bytes` of
+    /// body, `max_trailer_bytes` of chunked trailers.
+    ///
+    /// On success the connection is positioned just after the body.
+    async fn read_body(
+        &mut self,
+        framing: Framing,
+        max_body_bytes: u64,
+        max_trailer_bytes: usize,
+    ) -> Result<Vec<u8>, Error> {
+        let mut body = BoundedBody::new(max_body_bytes);
+        match framing {
+            Framing::Empty => {}
+            Framing::Length(length) => {
+                if length > max_body_bytes {
+                    return Err(Error::BodyTooLarge {
+                        limit: max_body_bytes,
+                    });
+                }
+                body = BoundedBody::with_announced_length(max_body_bytes, length);
+                while (body.len() as u64) < length {
+                    if self.buffer.is_empty() && self.fill().await? == 0 {
+                        return Err(closed_mid_body());
+                    }
+                    let missing = usize::try_from(length - body.len() as u64).unwrap_or(usize::MAX);
+                    let take = self.buffer.len().min(missing);
+                    body.extend(&self.buffer[..take])?;
+                    self.consume(take);
+                }
+            }
+            Framing::Chunked => {
+                let mut decoder = ChunkedDecoder::new(max_trailer_bytes);
+                loop {
+                    let used = decoder.decode(&self.buffer, &mut body)?;
+                    self.consume(used);
+                    if decoder.is_done() {
+                        break;
+                    }
+                    if self.fill().await? == 0 {
+                        return Err(closed_mid_body());
+                    }
+                }
+            }
+            Framing::UntilClose => loop {
+                body.extend(&self.buffer)?;
+                self.buffer.clear();
+                if self.fill().await? == 0 {
+                    break;
+                }
+            },
+        }
+        Ok(body.into_vec())
     }
 
     /// Marks the first `count` buffered bytes as used.
-    pub(crate) fn consume(&mut self, count: usize) {
+    fn consume(&mut self, count: usize) {
         self.buffer.drain(..count);
     }
 
@@ -178,7 +236,7 @@ impl Connection {
     ///
     /// If the future is dropped mid-read the buffer is left padded with
     /// zeros; that only happens on a timeout, which drops the connection.
-    pub(crate) async fn fill(&mut self) -> io::Result<usize> {
+    async fn fill(&mut self) -> io::Result<usize> {
         let start = self.buffer.len();
         self.buffer.resize(start + READ_CHUNK, 0);
         let result = self.stream.read(&mut self.buffer[start..]).await;
@@ -219,4 +277,12 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
             host: host.to_string(),
             source,
         })
+}
+
+/// The error for a connection closed before its framing said the body ends.
+fn closed_mid_body() -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the server closed the connection before the end of the body",
+    ))
 }

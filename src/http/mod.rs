@@ -36,15 +36,18 @@
 //!    │ encode_request ──► write to Async<TcpStream>    request.rs
 //!    ▼
 //!  Async<TcpStream> ──read──► connection buffer        connection.rs
-//!    │ parse_response_head: status line, headers       parse.rs, headers.rs
+//!    │ parse_response_head: status line                parse.rs
+//!    │   header fields (the grammar requests share)    fields.rs, headers.rs
 //!    │ framing: empty / Content-Length / chunked / EOF body.rs
-//!    │ body bytes ──► ChunkedDecoder ──► BoundedBody   chunked.rs, body.rs
+//!    │ read_body: bytes ──► ChunkedDecoder ──►         connection.rs, chunked.rs,
+//!    │            BoundedBody                          bounded_body.rs
 //!    ▼
 //!  Response { head: status + headers, body, url }      response.rs
-//!    │ 3xx + Location? Url::join, go round again       client.rs
+//!    │ 3xx + Location? Url::join, go round again       client.rs, url/join.rs
 //!    │ connection reusable? back into the pool         connection_pool.rs
 //!
 //!  https://: the same Client, but ureq on blocking::unblock   tls.rs
+//!  the settings both transports apply                         settings.rs
 //!  any failure: one Error variant that says what happened     error.rs
 //! ```
 //!
@@ -59,15 +62,18 @@
 //! and fuzzers can drive them directly.
 
 pub mod body;
+mod bounded_body;
 pub mod chunked;
 mod client;
 mod connection;
 mod connection_pool;
 mod error;
+pub(crate) mod fields;
 mod headers;
 pub mod parse;
 mod request;
 mod response;
+mod settings;
 #[cfg(feature = "tls")]
 mod tls;
 mod url;

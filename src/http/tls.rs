@@ -37,33 +37,28 @@ use std::time::{Duration, Instant};
 
 use ureq::http::Version as UreqVersion;
 
-use super::client::Settings;
 use super::error::TimeoutKind;
 use super::parse::{ResponseHead, Version};
+use super::settings::ClientSettings;
 use super::{Error, Headers, Method, Response, Url};
 
 /// A ureq agent configured like the client.
 pub(crate) struct TlsClient {
     agent: ureq::Agent,
-    settings: Settings,
+    settings: ClientSettings,
 }
 
 impl TlsClient {
     /// An agent applying `settings`.
-    pub(crate) fn new(settings: &Settings) -> TlsClient {
-        let idle_per_host = if settings.keep_alive {
-            settings.max_idle_per_host
-        } else {
-            0
-        };
+    pub(crate) fn new(settings: &ClientSettings) -> TlsClient {
         let config = ureq::Agent::config_builder()
             .https_only(true)
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(finite(settings.connect_timeout))
             .timeout_global(finite(settings.total_timeout))
-            .max_response_header_size(settings.head_limits.max_bytes)
-            .max_idle_connections_per_host(idle_per_host)
+            .max_response_header_size(settings.limits.head.max_bytes)
+            .max_idle_connections_per_host(settings.idle_per_host())
             .user_agent(settings.user_agent.as_str())
             .build();
         TlsClient {
@@ -83,7 +78,7 @@ impl TlsClient {
 /// The request itself, run on a blocking pool thread.
 fn fetch_blocking(
     agent: &ureq::Agent,
-    settings: &Settings,
+    settings: &ClientSettings,
     method: Method,
     url: Url,
 ) -> Result<Response, Error> {
@@ -95,7 +90,7 @@ fn fetch_blocking(
     let (parts, body) = sent
         .map_err(|error| from_ureq(error, &url, settings))?
         .into_parts();
-    let max_headers = settings.head_limits.max_headers;
+    let max_headers = settings.limits.head.max_headers;
     if parts.headers.len() > max_headers {
         return Err(Error::TooManyHeaders { limit: max_headers });
     }
@@ -107,7 +102,7 @@ fn fetch_blocking(
         Method::Head => Vec::new(),
         Method::Get => body
             .into_with_config()
-            .limit(settings.max_body_bytes)
+            .limit(settings.limits.max_body_bytes)
             .read_to_vec()
             .map_err(|error| from_ureq(error, &url, settings))?,
     };
@@ -137,7 +132,7 @@ fn finite(limit: Duration) -> Option<Duration> {
 }
 
 /// ureq's error, as the closest tandem error.
-fn from_ureq(error: ureq::Error, url: &Url, settings: &Settings) -> Error {
+fn from_ureq(error: ureq::Error, url: &Url, settings: &ClientSettings) -> Error {
     match error {
         ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => Error::Timeout {
             kind: TimeoutKind::Connect,
@@ -152,10 +147,10 @@ fn from_ureq(error: ureq::Error, url: &Url, settings: &Settings) -> Error {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "host not found"),
         },
         ureq::Error::BodyExceedsLimit(_) => Error::BodyTooLarge {
-            limit: settings.max_body_bytes,
+            limit: settings.limits.max_body_bytes,
         },
         ureq::Error::LargeResponseHeader(..) => Error::HeadersTooLarge {
-            limit: settings.head_limits.max_bytes,
+            limit: settings.limits.head.max_bytes,
         },
         ureq::Error::Io(error) => Error::Io(error),
         other => Error::Tls(other.to_string()),

@@ -1,4 +1,4 @@
-//! Writing a response: status line, headers, framing and body, in one place.
+//! Writing a reply: status line, headers, framing and body, in one place.
 //!
 //! # Why
 //!
@@ -11,7 +11,7 @@
 //!
 //! # How
 //!
-//! [`Response::write_to`] writes the head, then the body. Bodies in memory
+//! [`Reply::write_to`] writes the head, then the body. Bodies in memory
 //! go out with `Content-Length`. The demo pattern behind `/bytes/N` and
 //! `/chunked/N` is never held in memory whole: it is written window by
 //! window from a small table, so a 64 MiB answer costs 16 KiB of memory.
@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 
 use futures_lite::{AsyncWrite, AsyncWriteExt};
 
+use super::rejection::Rejection;
 use super::request::Request;
 
 /// The demo pattern repeats every `PATTERN_PERIOD` bytes: byte `i` is
@@ -43,15 +44,15 @@ const FIRST_CHUNK_SIZES: [usize; 5] = [1, 10, 100, 1000, 10_000];
 
 /// What to send back: a status, headers and a body.
 #[derive(Debug)]
-pub(crate) struct Response {
+pub(crate) struct Reply {
     status: u16,
     /// Headers besides the framing ones (`Content-Length`,
-    /// `Transfer-Encoding`, `Connection`), which [`Response::write_to`] adds.
+    /// `Transfer-Encoding`, `Connection`), which [`Reply::write_to`] adds.
     headers: Vec<(&'static str, String)>,
     body: Body,
 }
 
-/// The body of a [`Response`].
+/// The body of a [`Reply`].
 #[derive(Debug)]
 pub(crate) enum Body {
     /// Bytes in memory (shared, so a cached image is not copied).
@@ -93,44 +94,20 @@ impl WriteMode {
     }
 }
 
-/// An answer that refuses a request: a status and a one-line reason.
-///
-/// Request parsing and routing both return it as their error, and it turns
-/// into a text [`Response`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Rejection {
-    pub status: u16,
-    pub message: String,
-}
-
-impl Rejection {
-    pub(crate) fn new(status: u16, message: impl Into<String>) -> Rejection {
-        Rejection {
-            status,
-            message: message.into(),
-        }
-    }
-
-    /// `400 Bad Request` with `message`.
-    pub(crate) fn bad_request(message: impl Into<String>) -> Rejection {
-        Rejection::new(400, message)
-    }
-}
-
-impl From<Rejection> for Response {
-    fn from(rejection: Rejection) -> Response {
+impl From<Rejection> for Reply {
+    fn from(rejection: Rejection) -> Reply {
         let status = rejection.status;
-        Response::text(
+        Reply::text(
             status,
             format!("{status} {}: {}\n", reason(status), rejection.message),
         )
     }
 }
 
-impl Response {
+impl Reply {
     /// A response whose body is `body`, of type `content_type`.
-    pub(crate) fn new(status: u16, content_type: &str, body: impl Into<Arc<[u8]>>) -> Response {
-        Response {
+    pub(crate) fn new(status: u16, content_type: &str, body: impl Into<Arc<[u8]>>) -> Reply {
+        Reply {
             status,
             headers: vec![("Content-Type", content_type.to_string())],
             body: Body::Bytes(body.into()),
@@ -138,8 +115,8 @@ impl Response {
     }
 
     /// A `text/plain` response.
-    pub(crate) fn text(status: u16, text: impl Into<String>) -> Response {
-        Response::new(
+    pub(crate) fn text(status: u16, text: impl Into<String>) -> Reply {
+        Reply::new(
             status,
             "text/plain; charset=utf-8",
             text.into().into_bytes(),
@@ -148,8 +125,8 @@ impl Response {
 
     /// `len` bytes of the demo pattern, framed by `Content-Length` or, when
     /// `chunked`, by chunked transfer coding.
-    pub(crate) fn pattern(len: u64, chunked: bool) -> Response {
-        Response {
+    pub(crate) fn pattern(len: u64, chunked: bool) -> Reply {
+        Reply {
             status: 200,
             headers: vec![("Content-Type", "application/octet-stream".to_string())],
             body: Body::Pattern { len, chunked },
@@ -157,7 +134,7 @@ impl Response {
     }
 
     /// Adds a header (not a framing one: those are the writer's).
-    pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+    pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
         self.headers.push((name, value.into()));
         self
     }
@@ -328,7 +305,7 @@ mod tests {
     use super::*;
 
     /// Writes `response` into memory.
-    fn written(response: &Response, mode: WriteMode) -> (String, bool) {
+    fn written(response: &Reply, mode: WriteMode) -> (String, bool) {
         let mut out = Vec::new();
         let keep_alive = futures_lite::future::block_on(response.write_to(&mut out, mode)).unwrap();
         (String::from_utf8_lossy(&out).into_owned(), keep_alive)
@@ -350,7 +327,7 @@ mod tests {
 
     #[test]
     fn chunked_body_starts_with_tiny_chunks() {
-        let (text, keep_alive) = written(&Response::pattern(12, true), GET_11);
+        let (text, keep_alive) = written(&Reply::pattern(12, true), GET_11);
         assert!(keep_alive);
         assert!(text.contains("Transfer-Encoding: chunked\r\n"));
         assert!(!text.contains("Content-Length"));
@@ -365,7 +342,7 @@ mod tests {
             http11: false,
             ..GET_11
         };
-        let (text, keep_alive) = written(&Response::pattern(3, true), mode);
+        let (text, keep_alive) = written(&Reply::pattern(3, true), mode);
         assert!(!keep_alive);
         assert!(text.contains("Connection: close\r\n"));
         assert!(!text.contains("Transfer-Encoding"));
@@ -378,9 +355,9 @@ mod tests {
             head_only: true,
             ..GET_11
         };
-        let (text, _) = written(&Response::text(200, "hello"), head);
+        let (text, _) = written(&Reply::text(200, "hello"), head);
         assert!(text.ends_with("Content-Length: 5\r\nConnection: keep-alive\r\n\r\n"));
-        let (text, _) = written(&Response::text(204, "ignored"), GET_11);
+        let (text, _) = written(&Reply::text(204, "ignored"), GET_11);
         assert!(text.starts_with("HTTP/1.1 204 No Content\r\n"));
         assert!(!text.contains("Content-Length"));
         assert!(text.ends_with("\r\n\r\n"));
@@ -388,7 +365,7 @@ mod tests {
 
     #[test]
     fn rejections_become_text_responses() {
-        let response = Response::from(Rejection::bad_request("no"));
+        let response = Reply::from(Rejection::bad_request("no"));
         let (text, keep_alive) = written(&response, WriteMode::closing());
         assert!(!keep_alive);
         assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"));
