@@ -1,5 +1,5 @@
-//! Running the job: every input through download, resize and save, and one
-//! [`Item`] per input at the end.
+//! When each stage of each input runs: every input through download,
+//! resize and save, and one [`Item`] per input at the end.
 //!
 //! # Why
 //!
@@ -12,7 +12,9 @@
 //!
 //! # How
 //!
-//! One future per input, all joined with [`join_all`] on the loop thread:
+//! One future per input, all joined with [`join_all`] on the loop thread.
+//! This file decides *when* each stage runs; `work.rs` holds *what* each
+//! stage does (the download, the CPU job, the save) and times it:
 //!
 //! ```text
 //!  acquire download permit (Semaphore of `concurrency`)
@@ -33,18 +35,16 @@
 //!
 //! Every stage returns a `Result`, so an input that fails stops at its first
 //! failing stage and the others carry on; a panicking job comes back from the
-//! pool as a [`JobError`]. Nothing is lost: the join gives one result per
-//! input, in input order.
+//! pool as a [`JobError`](crate::JobError). Nothing is lost: the join gives
+//! one result per input, in input order.
 
 use std::cell::RefCell;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io;
 use std::time::{Duration, Instant};
 
-use super::{Config, CpuSpan, Item, ItemError, Mode, Report, Saved, Span, Stages};
-use crate::pool::{self, CpuPool, JobError, PoolError};
-use crate::resize::{self, Processed, ResizeError};
+use super::{Config, Item, ItemError, Mode, Report, Saved, Stages};
+use crate::pool::{CpuPool, PoolError};
 use crate::{Semaphore, join_all};
 
 /// Progress of a run, delivered on the loop thread as it happens: enough to
@@ -94,7 +94,7 @@ pub async fn run(
     pool: &CpuPool,
     on_event: impl FnMut(Event),
 ) -> Report {
-    let run = Run {
+    let scheduler = Scheduler {
         config,
         pool,
         started: Instant::now(),
@@ -103,15 +103,15 @@ pub async fn run(
     };
     let out_dir = config.out_dir.clone();
     let items = match crate::unblock(move || fs::create_dir_all(out_dir)).await {
-        Err(err) => run.all_failed(urls, &err),
+        Err(err) => scheduler.all_failed(urls, &err),
         Ok(()) => match config.mode {
-            Mode::Pipeline => run.pipeline(urls).await,
-            Mode::Batch => run.batch(urls).await,
+            Mode::Pipeline => scheduler.pipeline(urls).await,
+            Mode::Batch => scheduler.batch(urls).await,
         },
     };
     Report {
         items,
-        wall: run.now(),
+        wall: scheduler.now(),
         workers: pool.workers(),
     }
 }
@@ -144,28 +144,20 @@ pub fn run_blocking(
     Ok(crate::block_on(run(urls, config, &pool, on_event)))
 }
 
-/// The state of one run, shared by every input's future (all on the loop
-/// thread, so the event callback needs a `RefCell`, not a lock).
-struct Run<'a, F> {
-    config: &'a Config,
-    pool: &'a CpuPool,
-    /// Time zero of every [`Span`].
-    started: Instant,
+/// What every input's future of one run shares: the settings, the pool,
+/// the clock, the download permits and the event callback. All of them run
+/// on the loop thread, so the callback needs a `RefCell`, not a lock.
+pub(super) struct Scheduler<'a, F> {
+    pub(super) config: &'a Config,
+    pub(super) pool: &'a CpuPool,
+    /// Time zero of every [`Span`](super::Span).
+    pub(super) started: Instant,
     /// One permit per download in flight (or waiting for queue room).
     downloads: Semaphore,
     on_event: RefCell<F>,
 }
 
-/// What a worker sends back: the outcome of [`resize::process`], and when
-/// and where it ran.
-struct CpuRun {
-    worker: usize,
-    start: Duration,
-    end: Duration,
-    result: Result<Processed, ResizeError>,
-}
-
-impl<F: FnMut(Event)> Run<'_, F> {
+impl<F: FnMut(Event)> Scheduler<'_, F> {
     /// Every input at once, each through all its stages.
     async fn pipeline(&self, urls: Vec<String>) -> Vec<Item> {
         let items = urls.into_iter().enumerate().map(|(index, url)| async move {
@@ -231,89 +223,6 @@ impl<F: FnMut(Event)> Run<'_, F> {
             .collect()
     }
 
-    /// Fetches `url`; only a 2xx body counts.
-    async fn download(
-        &self,
-        index: usize,
-        url: &str,
-        stages: &mut Stages,
-    ) -> Result<Vec<u8>, ItemError> {
-        self.emit(Event::DownloadStarted(index));
-        let start = self.now();
-        let response = self.config.client.get(url).await;
-        stages.download = Some(Span {
-            start,
-            end: self.now(),
-        });
-        let response = response.map_err(ItemError::Download)?;
-        if !response.is_success() {
-            return Err(ItemError::HttpStatus(response.status()));
-        }
-        let body = response.into_body();
-        self.emit(Event::Downloaded {
-            index,
-            bytes: body.len(),
-        });
-        Ok(body)
-    }
-
-    /// The job a pool worker runs: decode, resize, encode, timed on the
-    /// run's clock.
-    fn cpu_job(&self, body: Vec<u8>) -> impl FnOnce() -> CpuRun + Send + 'static {
-        let settings = self.config.resize.clone();
-        let started = self.started;
-        move || {
-            let start = started.elapsed();
-            let result = resize::process(&body, &settings);
-            CpuRun {
-                worker: pool::current_worker().unwrap_or(0),
-                start,
-                end: started.elapsed(),
-                result,
-            }
-        }
-    }
-
-    /// Records the CPU stage of a job's answer and unwraps its image.
-    fn cpu_result(
-        &self,
-        index: usize,
-        answer: Result<CpuRun, JobError>,
-        stages: &mut Stages,
-    ) -> Result<Processed, ItemError> {
-        let cpu = answer.map_err(ItemError::Job)?;
-        stages.cpu = Some(cpu.span());
-        let processed = cpu.result.map_err(ItemError::Image)?;
-        self.emit(Event::Processed(index));
-        Ok(processed)
-    }
-
-    /// Writes the PNG as `resized_<index>.png`, off the loop.
-    async fn save(
-        &self,
-        index: usize,
-        downloaded_bytes: usize,
-        processed: Processed,
-        stages: &mut Stages,
-    ) -> Result<Saved, ItemError> {
-        let path = output_path(&self.config.out_dir, index);
-        let (source_size, output_size) = (processed.source_size, processed.output_size);
-        let start = self.now();
-        let target = path.clone();
-        let written = crate::unblock(move || write_atomically(&target, &processed.png)).await;
-        stages.save = Some(Span {
-            start,
-            end: self.now(),
-        });
-        written.map_err(ItemError::Save)?;
-        Ok(Saved {
-            path,
-            downloaded_bytes,
-            source_size,
-            output_size,
-        })
-    }
-
     /// Every input fails the same way: the output directory is unusable.
     fn all_failed(&self, urls: Vec<String>, err: &io::Error) -> Vec<Item> {
         let out_dir = self.config.out_dir.display();
@@ -345,109 +254,12 @@ impl<F: FnMut(Event)> Run<'_, F> {
         }
     }
 
-    fn emit(&self, event: Event) {
+    pub(super) fn emit(&self, event: Event) {
         (self.on_event.borrow_mut())(event);
     }
 
     /// Time since the run started.
-    fn now(&self) -> Duration {
+    pub(super) fn now(&self) -> Duration {
         self.started.elapsed()
-    }
-}
-
-impl CpuRun {
-    /// The job's time split into its stages, using `process`'s own timings.
-    /// A failed job counts as decoding from start to end: decoding is where
-    /// bad input is found.
-    fn span(&self) -> CpuSpan {
-        let span = |start, end| Span { start, end };
-        match &self.result {
-            Ok(processed) => {
-                let timings = processed.timings;
-                let decoded = self.start + timings.decode;
-                let resized = decoded + timings.resize;
-                CpuSpan {
-                    worker: self.worker,
-                    decode: span(self.start, decoded),
-                    resize: span(decoded, resized),
-                    encode: span(resized, resized + timings.encode),
-                }
-            }
-            Err(_) => CpuSpan {
-                worker: self.worker,
-                decode: span(self.start, self.end),
-                resize: span(self.end, self.end),
-                encode: span(self.end, self.end),
-            },
-        }
-    }
-}
-
-/// `<out_dir>/resized_<index>.png`: the name comes from the index alone,
-/// never from the URL or the server, so it can't point outside `out_dir`.
-fn output_path(out_dir: &Path, index: usize) -> PathBuf {
-    out_dir.join(format!("resized_{index}.png"))
-}
-
-/// Writes `bytes` to `.<name>.tmp-<pid>` next to `path`, then renames it to
-/// `path`: a reader sees the old file or the whole new one, never half a
-/// PNG. The temporary file is removed on any error.
-///
-/// It is created with `create_new` (`O_EXCL`), which refuses to follow a
-/// symlink planted under its name; `rename` replaces whatever is at `path`,
-/// a symlink included, without following it.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path.file_name().map_or_else(
-        || "output".into(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let temporary = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    // A leftover from an earlier run that died with this same pid.
-    let _ = fs::remove_file(&temporary);
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .and_then(|mut file| file.write_all(bytes))
-        .and_then(|()| fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    written
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failed_job_counts_as_decoding_time() {
-        let failed = CpuRun {
-            worker: 1,
-            start: Duration::from_millis(10),
-            end: Duration::from_millis(12),
-            result: Err(ResizeError::UnsupportedFormat),
-        };
-        let span = failed.span();
-        assert_eq!(span.worker, 1);
-        assert_eq!(span.whole().duration(), Duration::from_millis(2));
-        assert_eq!(span.resize.duration(), Duration::ZERO);
-    }
-
-    #[test]
-    fn atomic_writes_replace_and_leave_no_temporary_file() {
-        let dir = std::env::temp_dir().join(format!("tandem-atomic-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = output_path(&dir, 3);
-        write_atomically(&path, b"old").unwrap();
-        write_atomically(&path, b"new").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"new");
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-        // Renaming onto a directory fails: the temporary file goes too.
-        let blocked = output_path(&dir, 4);
-        fs::create_dir(&blocked).unwrap();
-        assert!(write_atomically(&blocked, b"png").is_err());
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 2);
-        fs::remove_dir_all(&dir).unwrap();
     }
 }
