@@ -39,15 +39,16 @@
 //!   [`Mode`]).
 //! * `schedule.rs`: when each stage of each input runs ([`run`],
 //!   [`run_blocking`]): a [`Semaphore`](crate::Semaphore) of download
-//!   permits, every input joined on the loop; progress as [`Event`]s.
+//!   permits, every input joined on the loop.
 //! * `work.rs`: what each stage does:
 //!   [`http::Client`](crate::http::Client) on the loop,
 //!   [`resize::process`](crate::resize::process) on the pool, the save on
 //!   [`unblock`](crate::unblock).
 //! * `atomic_write.rs`: [`write_atomically`], so that no reader sees half
 //!   a file.
-//! * `report.rs`: the outcome: per-item results and spans, and the totals
-//!   (I/O time, CPU time, how much they overlapped).
+//! * `report.rs`: progress as [`Event`]s, then the outcome: per-item
+//!   results and spans, and the totals (I/O time, CPU time, how much they
+//!   overlapped).
 //!
 //! ```
 //! use tandem::pipeline::{run_blocking, Config};
@@ -71,5 +72,5 @@ mod work;
 
 pub use atomic_write::write_atomically;
 pub use config::{Config, Mode};
-pub use report::{CpuSpan, Item, ItemError, Report, Saved, Span, Stages};
-pub use schedule::{Event, run, run_blocking};
+pub use report::{CpuSpan, Event, Item, ItemError, Report, Saved, Span, Stages};
+pub use schedule::{run, run_blocking};

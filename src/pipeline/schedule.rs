@@ -38,32 +38,13 @@
 //! pool as a [`JobError`](crate::JobError). Nothing is lost: the join gives
 //! one result per input, in input order.
 
-use std::cell::RefCell;
 use std::fs;
 use std::io;
-use std::time::{Duration, Instant};
 
-use super::{Config, Item, ItemError, Mode, Report, Saved, Stages};
+use super::work::Work;
+use super::{Config, Event, Item, ItemError, Mode, Report, Saved, Stages};
 use crate::pool::{CpuPool, PoolError};
 use crate::{Semaphore, join_all};
-
-/// Progress of a run, delivered on the loop thread as it happens: enough to
-/// draw a progress line.
-///
-/// Each input gets `DownloadStarted`, then `Downloaded` and `Processed` if
-/// those stages succeed, then exactly one `Finished`. (When the output
-/// directory can't be created, each input gets only its `Finished`.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// Input `index` got a download permit and its request is being sent.
-    DownloadStarted(usize),
-    /// Input `index` was downloaded (a 2xx answer with `bytes` of body).
-    Downloaded { index: usize, bytes: usize },
-    /// Input `index` was decoded, resized and encoded by a pool worker.
-    Processed(usize),
-    /// Input `index` is done, saved (`ok`) or failed.
-    Finished { index: usize, ok: bool },
-}
 
 /// Downloads every URL, resizes each image on `pool`, and saves it as
 /// `<out_dir>/resized_<i>.png`; returns one [`Item`] per URL, in order.
@@ -95,11 +76,9 @@ pub async fn run(
     on_event: impl FnMut(Event),
 ) -> Report {
     let scheduler = Scheduler {
-        config,
+        work: Work::new(config, on_event),
         pool,
-        started: Instant::now(),
         downloads: Semaphore::new(config.concurrency.max(1)),
-        on_event: RefCell::new(on_event),
     };
     let out_dir = config.out_dir.clone();
     let items = match crate::unblock(move || fs::create_dir_all(out_dir)).await {
@@ -111,7 +90,7 @@ pub async fn run(
     };
     Report {
         items,
-        wall: scheduler.now(),
+        wall: scheduler.work.now(),
         workers: pool.workers(),
     }
 }
@@ -144,17 +123,14 @@ pub fn run_blocking(
     Ok(crate::block_on(run(urls, config, &pool, on_event)))
 }
 
-/// What every input's future of one run shares: the settings, the pool,
-/// the clock, the download permits and the event callback. All of them run
-/// on the loop thread, so the callback needs a `RefCell`, not a lock.
-pub(super) struct Scheduler<'a, F> {
-    pub(super) config: &'a Config,
-    pub(super) pool: &'a CpuPool,
-    /// Time zero of every [`Span`](super::Span).
-    pub(super) started: Instant,
+/// What every input's future of one run shares: the stages' [`Work`]
+/// (settings, clock, progress), the pool that runs the CPU jobs, and the
+/// download permits.
+struct Scheduler<'a, F> {
+    work: Work<'a, F>,
+    pool: &'a CpuPool,
     /// One permit per download in flight (or waiting for queue room).
     downloads: Semaphore,
-    on_event: RefCell<F>,
 }
 
 impl<F: FnMut(Event)> Scheduler<'_, F> {
@@ -175,26 +151,28 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         url: &str,
         stages: &mut Stages,
     ) -> Result<Saved, ItemError> {
+        let work = &self.work;
         let permit = self.downloads.acquire().await;
-        let body = self.download(index, url, stages).await?;
+        let body = work.download(index, url, stages).await?;
         let downloaded_bytes = body.len();
-        let answer = self.pool.submit(self.cpu_job(body)).await;
+        let answer = self.pool.submit(work.cpu_job(body)).await;
         // The body is in the queue (or the pool is gone): let the next
         // download start.
         drop(permit);
-        let processed = self.cpu_result(index, answer.await, stages)?;
-        self.save(index, downloaded_bytes, processed, stages).await
+        let processed = work.cpu_result(index, answer.await, stages)?;
+        work.save(index, downloaded_bytes, processed, stages).await
     }
 
     /// The article's schedule: every download, then every resize, then every
     /// save, each stage gathered before the next starts.
     async fn batch(&self, urls: Vec<String>) -> Vec<Item> {
+        let work = &self.work;
         let mut stages = vec![Stages::default(); urls.len()];
 
         let downloads = join_all(urls.iter().zip(&mut stages).enumerate().map(
             |(index, (url, stages))| async move {
                 let _permit = self.downloads.acquire().await;
-                self.download(index, url, stages).await
+                work.download(index, url, stages).await
             },
         ))
         .await;
@@ -203,8 +181,9 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
             |(index, (download, stages))| async move {
                 let body = download?;
                 let downloaded_bytes = body.len();
-                let answer = self.pool.run(self.cpu_job(body)).await;
-                Ok((downloaded_bytes, self.cpu_result(index, answer, stages)?))
+                let answer = self.pool.run(work.cpu_job(body)).await;
+                let processed = work.cpu_result(index, answer, stages)?;
+                Ok((downloaded_bytes, processed))
             },
         ))
         .await;
@@ -212,7 +191,7 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         let saved = join_all(processed.into_iter().zip(&mut stages).enumerate().map(
             |(index, (processed, stages))| async move {
                 let (downloaded_bytes, processed) = processed?;
-                self.save(index, downloaded_bytes, processed, stages).await
+                work.save(index, downloaded_bytes, processed, stages).await
             },
         ))
         .await;
@@ -225,7 +204,7 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
 
     /// Every input fails the same way: the output directory is unusable.
     fn all_failed(&self, urls: Vec<String>, err: &io::Error) -> Vec<Item> {
-        let out_dir = self.config.out_dir.display();
+        let out_dir = self.work.config.out_dir.display();
         let outcomes = urls.into_iter().enumerate();
         outcomes
             .map(|(index, url)| {
@@ -235,6 +214,7 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
             .collect()
     }
 
+    /// The input's [`Item`], and its `Finished` event.
     fn finish(
         &self,
         index: usize,
@@ -242,7 +222,7 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         result: Result<Saved, ItemError>,
         stages: Stages,
     ) -> Item {
-        self.emit(Event::Finished {
+        self.work.emit(Event::Finished {
             index,
             ok: result.is_ok(),
         });
@@ -252,14 +232,5 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
             result,
             stages,
         }
-    }
-
-    pub(super) fn emit(&self, event: Event) {
-        (self.on_event.borrow_mut())(event);
-    }
-
-    /// Time since the run started.
-    pub(super) fn now(&self) -> Duration {
-        self.started.elapsed()
     }
 }

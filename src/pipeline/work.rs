@@ -5,28 +5,39 @@
 //! # Why apart from the schedule
 //!
 //! Both schedules (`schedule.rs`: [`Mode::Pipeline`](super::Mode) and
-//! [`Mode::Batch`](super::Mode)) run the same three stages and differ only
-//! in *when*. Each stage is a method of the [`Scheduler`] that returns a
-//! `Result`, so a schedule chains them with `?` and an input stops at its
-//! first failing stage.
+//! [`Mode::Batch`](super::Mode)) run the same stages and differ only in
+//! *when*. Each stage is a method of [`Work`] that returns a `Result`, so a
+//! schedule chains them with `?` and an input stops at its first failing
+//! stage. This file knows nothing of permits or of the order of inputs.
 //!
 //! # How
 //!
 //! ```text
 //!  download    client.get(url) on the loop; only a 2xx body counts
-//!  cpu_job     the closure a worker runs: resize::process, timed; the
-//!              answer is a CpuAnswer (outcome, worker, start, end)
+//!  cpu_job     the closure a worker runs: resize::process, timed; it
+//!              answers a CpuAnswer (outcome, worker, start, end)
 //!  cpu_result  the answer's spans into stages.cpu; its image, or the error
 //!  save        write_atomically on `unblock`, as <out_dir>/resized_<i>.png
 //! ```
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::schedule::Scheduler;
-use super::{CpuSpan, Event, ItemError, Saved, Span, Stages, write_atomically};
+use super::{Config, CpuSpan, Event, ItemError, Saved, Span, Stages, write_atomically};
 use crate::pool::{self, JobError};
 use crate::resize::{self, Processed, ResizeError};
+
+/// What every stage of one run needs: the settings, the clock that every
+/// span is measured on, and where progress goes. Every input's future
+/// shares it on the loop thread, so the callback needs a `RefCell`, not a
+/// lock.
+pub(super) struct Work<'a, F> {
+    pub(super) config: &'a Config,
+    /// Time zero of every [`Span`].
+    started: Instant,
+    on_event: RefCell<F>,
+}
 
 /// What a worker sends back: the outcome of [`resize::process`], and when
 /// and where it ran.
@@ -37,7 +48,16 @@ pub(super) struct CpuAnswer {
     result: Result<Processed, ResizeError>,
 }
 
-impl<F: FnMut(Event)> Scheduler<'_, F> {
+impl<'a, F: FnMut(Event)> Work<'a, F> {
+    /// Starts the run's clock.
+    pub(super) fn new(config: &'a Config, on_event: F) -> Work<'a, F> {
+        Work {
+            config,
+            started: Instant::now(),
+            on_event: RefCell::new(on_event),
+        }
+    }
+
     /// Fetches `url`; only a 2xx body counts.
     pub(super) async fn download(
         &self,
@@ -119,6 +139,16 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
             source_size,
             output_size,
         })
+    }
+
+    /// Hands `event` to the run's callback.
+    pub(super) fn emit(&self, event: Event) {
+        (self.on_event.borrow_mut())(event);
+    }
+
+    /// Time since the run started.
+    pub(super) fn now(&self) -> Duration {
+        self.started.elapsed()
     }
 }
 
