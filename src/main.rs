@@ -13,12 +13,14 @@
 //! # How
 //!
 //! ```text
-//!  args ──► Options ──► inputs (URLs, --urls file; or the demo server's)
-//!                          │
+//!  args ──► Options { inputs, pipeline Config, --json, --timeline }
+//!              │
+//!            URLs (arguments, --urls file; or the demo server's)
+//!              │
 //!            pipeline::run_blocking ──events──► progress line (stderr, tty only)
-//!                          │
-//!                        Report ──► summary (stdout: human or --json)
-//!                               └─► timeline (--timeline FILE.svg)
+//!              │
+//!            Report ──► summary (stdout: human or --json)
+//!                   └─► timeline (--timeline FILE.svg)
 //! ```
 //!
 //! Exit status: 0 when every input was saved, 1 when any failed (or the run
@@ -27,98 +29,111 @@
 mod cli;
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cli::args::{self, Command, Options, UsageError};
 use cli::progress::Progress;
 use cli::{summary, timeline};
-use tandem::pipeline::{self, Config};
+use tandem::{PoolError, pipeline};
 
-/// How many demo images a run without URLs processes.
-const DEMO_IMAGES: usize = 12;
+/// How many of the demo server's images a run without any URL processes.
+const DEMO_INPUTS: usize = 12;
 
 fn main() -> ExitCode {
-    match args::parse(std::env::args_os().skip(1)) {
+    let outcome = match args::parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
             print_stdout(args::USAGE);
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
         Ok(Command::Version) => {
             print_stdout(&format!("tandem {}\n", env!("CARGO_PKG_VERSION")));
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
         Ok(Command::Run(options)) => run(&options),
-        Err(err) => usage_error(&err),
-    }
+        Err(err) => Err(Failure::Usage(err)),
+    };
+    outcome.unwrap_or_else(Failure::explain)
 }
 
-/// Processes the inputs, prints the outcome, draws the timeline.
-fn run(options: &Options) -> ExitCode {
-    let mut urls = match options.inputs() {
-        Ok(urls) => urls,
-        Err(err) => return usage_error(&err),
-    };
-    // Kept alive until the run is over; dropping it stops the server.
-    let mut demo = None;
-    if options.wants_demo() {
-        let server = match tandem::demo::Server::start() {
-            Ok(server) => server,
-            Err(err) => return failure(&format!("could not start the demo server: {err}")),
-        };
+/// Processes the inputs, prints the outcome, draws the timeline. The exit
+/// status says whether every input was saved.
+fn run(options: &Options) -> Result<ExitCode, Failure> {
+    let mut urls = options.inputs()?;
+    // With no input named, the demo server provides them. It stops when
+    // `demo` is dropped, after the run.
+    let demo = if options.wants_demo() {
+        let server = tandem::demo::Server::start().map_err(Failure::DemoServer)?;
         eprintln!(
-            "tandem: no URL given: processing {DEMO_IMAGES} images from the built-in demo \
+            "tandem: no URL given: processing {DEMO_INPUTS} images from the built-in demo \
              server at http://{}",
             server.addr()
         );
-        urls = server.image_urls(DEMO_IMAGES);
-        demo = Some(server);
-    }
-
-    let mut config = Config::new(options.out_dir.clone());
-    config.resize = options.resize.clone();
-    config.workers = options.workers;
-    config.concurrency = options.concurrency;
-    config.mode = options.mode;
+        urls = server.image_urls(DEMO_INPUTS);
+        Some(server)
+    } else {
+        None
+    };
 
     let mut progress = Progress::on_stderr(urls.len());
-    let report = pipeline::run_blocking(urls, &config, |event| progress.on_event(event));
+    let report = pipeline::run_blocking(urls, &options.config, |event| progress.on_event(event));
     progress.finish();
     drop(demo);
-    let report = match report {
-        Ok(report) => report,
-        Err(err) => return failure(&format!("could not start the CPU pool: {err}")),
-    };
+    let report = report.map_err(Failure::CpuPool)?;
 
     if options.json {
         print_stdout(&summary::json_lines(&report));
     } else {
-        print_stdout(&summary::human(&report, &options.out_dir));
+        print_stdout(&summary::human(&report, &options.config.out_dir));
     }
-    let mut status = if report.failed() == 0 {
+    if let Some(path) = &options.timeline {
+        timeline::write(&report, path).map_err(|err| Failure::Timeline(path.clone(), err))?;
+    }
+    Ok(if report.failed() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    };
-    if let Some(path) = &options.timeline {
-        if let Err(err) = timeline::write(&report, path) {
-            let path = summary::printable(&path.display().to_string()).into_owned();
-            status = failure(&format!("could not write the timeline {path}: {err}"));
-        }
+    })
+}
+
+/// Why the command stopped short: a command line it does not understand
+/// (exit status 2), or a run that could not start or finish (1).
+enum Failure {
+    /// Bad arguments, or an unreadable `--urls` file.
+    Usage(UsageError),
+    /// The demo server could not start.
+    DemoServer(io::Error),
+    /// The CPU pool's threads could not start.
+    CpuPool(PoolError),
+    /// The outcome is printed, but the `--timeline` file is not written.
+    Timeline(PathBuf, io::Error),
+}
+
+impl From<UsageError> for Failure {
+    fn from(err: UsageError) -> Failure {
+        Failure::Usage(err)
     }
-    status
 }
 
-/// Prints a usage error and its hint; exit status 2.
-fn usage_error(err: &UsageError) -> ExitCode {
-    eprintln!("tandem: {}", summary::printable(&err.0));
-    eprintln!("{}", args::HINT);
-    ExitCode::from(2)
-}
-
-/// Prints why the run failed; exit status 1.
-fn failure(message: &str) -> ExitCode {
-    eprintln!("tandem: {message}");
-    ExitCode::FAILURE
+impl Failure {
+    /// Says why on stderr; returns the exit status.
+    fn explain(self) -> ExitCode {
+        let message = match self {
+            Failure::Usage(err) => {
+                eprintln!("tandem: {}", summary::printable(&err.0));
+                eprintln!("{}", args::HINT);
+                return ExitCode::from(2);
+            }
+            Failure::DemoServer(err) => format!("could not start the demo server: {err}"),
+            Failure::CpuPool(err) => format!("could not start the CPU pool: {err}"),
+            Failure::Timeline(path, err) => {
+                let path = summary::printable(&path.display().to_string()).into_owned();
+                format!("could not write the timeline {path}: {err}")
+            }
+        };
+        eprintln!("tandem: {message}");
+        ExitCode::FAILURE
+    }
 }
 
 /// Writes to stdout without panicking when it is closed early (as in
@@ -128,4 +143,14 @@ fn print_stdout(text: &str) {
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_help_states_how_many_demo_images_are_processed() {
+        assert!(args::USAGE.contains(&format!("processes {DEMO_INPUTS} of its images")));
+    }
 }

@@ -14,13 +14,18 @@
 //! only sees valid settings: a zero size or worker count is a
 //! [`UsageError`], which `main` reports with exit status 2. The input list
 //! itself is read later by [`Options::inputs`], which also reads `--urls`.
+//!
+//! The options that shape the run go straight into a pipeline [`Config`]
+//! (its defaults are the command's defaults); [`Options`] adds only what
+//! the command itself uses: the inputs, `--json` and `--timeline`. A new
+//! pipeline setting is a `Config` field plus one line in [`parse`].
 
 use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-use tandem::pipeline::Mode;
-use tandem::resize::{DEFAULT_MAX_SIDE, Fit, Settings};
+use tandem::pipeline::{Config, Mode};
+use tandem::resize::Fit;
 
 /// The text of `tandem --help`.
 pub const USAGE: &str = "\
@@ -76,13 +81,12 @@ pub struct Options {
     pub urls: Vec<String>,
     /// `--urls FILE`.
     pub urls_file: Option<PathBuf>,
-    pub out_dir: PathBuf,
-    /// Size, fit and decode limits.
-    pub resize: Settings,
-    pub workers: usize,
-    pub concurrency: usize,
-    pub mode: Mode,
+    /// What the pipeline does: `--out`, `--size`, `--fit`, `--max-side`,
+    /// `--workers`, `--concurrency`, `--mode`.
+    pub config: Config,
+    /// `--timeline FILE.svg`.
     pub timeline: Option<PathBuf>,
+    /// `--json`: JSON lines instead of the human summary.
     pub json: bool,
 }
 
@@ -96,19 +100,17 @@ impl fmt::Display for UsageError {
     }
 }
 
-/// The default number of downloads in flight.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Where the images go without `--out`.
+pub const DEFAULT_OUT_DIR: &str = "resized";
 
 impl Default for Options {
+    /// No input, and the pipeline's own defaults writing into
+    /// [`DEFAULT_OUT_DIR`].
     fn default() -> Options {
         Options {
             urls: Vec::new(),
             urls_file: None,
-            out_dir: PathBuf::from("resized"),
-            resize: Settings::default(),
-            workers: tandem::pool::default_workers(),
-            concurrency: DEFAULT_CONCURRENCY,
-            mode: Mode::Pipeline,
+            config: Config::new(DEFAULT_OUT_DIR),
             timeline: None,
             json: false,
         }
@@ -148,7 +150,7 @@ pub fn url_lines(text: &str) -> impl Iterator<Item = String> + '_ {
 /// Parses the arguments that follow the program name.
 pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut options = Options::default();
-    let mut max_side = DEFAULT_MAX_SIDE;
+    let config = &mut options.config;
     let mut arguments = arguments.into_iter();
     let mut only_urls = false;
     while let Some(argument) = arguments.next() {
@@ -183,20 +185,22 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
             "--urls" => options.urls_file = Some(PathBuf::from(value()?)),
-            "--out" => options.out_dir = PathBuf::from(non_empty(name, value()?)?),
-            "--size" => (options.resize.width, options.resize.height) = size(&value()?)?,
-            "--workers" => options.workers = positive(name, &value()?)?,
-            "--concurrency" => options.concurrency = positive(name, &value()?)?,
-            "--mode" => options.mode = mode(&value()?)?,
-            "--max-side" => max_side = positive(name, &value()?)?,
+            "--out" => config.out_dir = PathBuf::from(non_empty(name, value()?)?),
+            "--size" => (config.resize.width, config.resize.height) = size(&value()?)?,
+            "--fit" => config.resize.fit = Fit::Contain,
+            "--max-side" => {
+                let side = Some(positive(name, &value()?)?);
+                let limits = &mut config.resize.limits;
+                (limits.max_image_width, limits.max_image_height) = (side, side);
+            }
+            "--workers" => config.workers = positive(name, &value()?)?,
+            "--concurrency" => config.concurrency = positive(name, &value()?)?,
+            "--mode" => config.mode = mode(&value()?)?,
             "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
-            "--fit" => options.resize.fit = Fit::Contain,
             "--json" => options.json = true,
             _ => return Err(UsageError(format!("unknown option '{name}'"))),
         }
     }
-    options.resize.limits.max_image_width = Some(max_side);
-    options.resize.limits.max_image_height = Some(max_side);
     Ok(Command::Run(Box::new(options)))
 }
 
@@ -259,16 +263,39 @@ mod tests {
     }
 
     #[test]
-    fn defaults_match_the_article() {
+    fn defaults_are_the_pipelines() {
         let options = run(&[]).unwrap();
-        assert_eq!(options.out_dir, PathBuf::from("resized"));
-        assert_eq!((options.resize.width, options.resize.height), (128, 128));
-        assert_eq!(options.resize.fit, Fit::Exact);
-        assert_eq!(options.concurrency, DEFAULT_CONCURRENCY);
-        assert_eq!(options.workers, tandem::pool::default_workers());
-        assert!(matches!(options.mode, Mode::Pipeline));
+        let (config, pipeline) = (&options.config, Config::new(DEFAULT_OUT_DIR));
+        assert_eq!(config.out_dir, PathBuf::from("resized"));
+        assert_eq!(config.resize, pipeline.resize);
+        assert_eq!((config.resize.width, config.resize.height), (128, 128));
+        assert_eq!(config.resize.fit, Fit::Exact);
+        assert_eq!(config.concurrency, pipeline.concurrency);
+        assert_eq!(config.workers, pipeline.workers);
+        assert_eq!(config.mode, Mode::Pipeline);
         assert!(options.wants_demo());
         assert!(!options.json);
+    }
+
+    #[test]
+    fn the_help_states_the_real_defaults() {
+        let config = Config::new(DEFAULT_OUT_DIR);
+        let limits = &config.resize.limits;
+        for default in [
+            format!("--out DIR            output directory [default: {DEFAULT_OUT_DIR}]"),
+            format!(
+                "--size WxH           output size in pixels [default: {}x{}]",
+                config.resize.width, config.resize.height
+            ),
+            format!("in flight at once [default: {}]", config.concurrency),
+            format!(
+                "decoding them [default: {}]",
+                limits.max_image_width.unwrap()
+            ),
+        ] {
+            assert!(USAGE.contains(&default), "{default}");
+        }
+        assert_eq!(limits.max_image_width, limits.max_image_height);
     }
 
     #[test]
@@ -297,13 +324,14 @@ mod tests {
         .unwrap();
         assert_eq!(options.urls, ["http://a/1", "--not-an-option"]);
         assert_eq!(options.urls_file, Some(PathBuf::from("list.txt")));
-        assert_eq!(options.out_dir, PathBuf::from("thumbs"));
-        assert_eq!((options.resize.width, options.resize.height), (64, 32));
-        assert_eq!(options.resize.fit, Fit::Contain);
-        assert_eq!((options.workers, options.concurrency), (3, 2));
-        assert!(matches!(options.mode, Mode::Batch));
-        assert_eq!(options.resize.limits.max_image_width, Some(1000));
-        assert_eq!(options.resize.limits.max_image_height, Some(1000));
+        let config = &options.config;
+        assert_eq!(config.out_dir, PathBuf::from("thumbs"));
+        assert_eq!((config.resize.width, config.resize.height), (64, 32));
+        assert_eq!(config.resize.fit, Fit::Contain);
+        assert_eq!((config.workers, config.concurrency), (3, 2));
+        assert_eq!(config.mode, Mode::Batch);
+        assert_eq!(config.resize.limits.max_image_width, Some(1000));
+        assert_eq!(config.resize.limits.max_image_height, Some(1000));
         assert_eq!(options.timeline, Some(PathBuf::from("t.svg")));
         assert!(options.json);
         assert!(!options.wants_demo());

@@ -37,12 +37,18 @@
 //!
 //! * `config.rs`: what to make, where, and how much at once ([`Config`],
 //!   [`Mode`]).
-//! * `run.rs`: the schedule: a [`Semaphore`](crate::Semaphore) of download
-//!   permits, [`http::Client`](crate::http::Client) on the loop,
-//!   [`resize::process`](crate::resize::process) on the pool, an atomic
-//!   write on [`unblock`](crate::unblock); progress as [`Event`]s.
-//! * `report.rs`: the outcome: per-item results and spans, and the totals
-//!   (I/O time, CPU time, how much they overlapped).
+//! * `schedule.rs`: when each stage of each input runs ([`run`],
+//!   [`run_blocking`]): a [`Semaphore`](crate::Semaphore) of download
+//!   permits, every input joined on the loop.
+//! * `work.rs`: what each stage does:
+//!   [`http::Client`](crate::http::Client) on the loop,
+//!   [`resize::process`](crate::resize::process) on the pool, the save on
+//!   [`unblock`](crate::unblock).
+//! * `atomic_write.rs`: [`write_atomically`], so that no reader sees half
+//!   a file.
+//! * `report.rs`: progress as [`Event`]s, then the outcome: per-item
+//!   results and spans, and the totals (I/O time, CPU time, how much they
+//!   overlapped).
 //!
 //! ```
 //! use tandem::pipeline::{run_blocking, Config};
@@ -58,10 +64,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod atomic_write;
 mod config;
 mod report;
-mod run;
+mod schedule;
+mod work;
 
+pub use atomic_write::write_atomically;
 pub use config::{Config, Mode};
-pub use report::{CpuSpan, Item, ItemError, Report, Saved, Span, Stages};
-pub use run::{Event, run, run_blocking, write_atomically};
+pub use report::{CpuSpan, Event, Item, ItemError, Report, Saved, Span, Stages};
+pub use schedule::{run, run_blocking};

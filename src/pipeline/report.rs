@@ -1,5 +1,6 @@
-//! What a pipeline run reports: one [`Item`] per input, in input order, with
-//! the time span of every stage, and totals computed from those spans.
+//! What a pipeline run reports: [`Event`]s while it runs, then one [`Item`]
+//! per input, in input order, with the time span of every stage, and totals
+//! computed from those spans.
 //!
 //! Times are offsets from the start of the run, so a report can be drawn on
 //! one time axis (the CLI's `--timeline`) and summed without clocks.
@@ -12,6 +13,24 @@ use std::time::Duration;
 use crate::JobError;
 use crate::http;
 use crate::resize::ResizeError;
+
+/// Progress of a run, delivered on the loop thread as it happens: enough to
+/// draw a progress line.
+///
+/// Each input gets `DownloadStarted`, then `Downloaded` and `Processed` if
+/// those stages succeed, then exactly one `Finished`. (When the output
+/// directory can't be created, each input gets only its `Finished`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Input `index` got a download permit and its request is being sent.
+    DownloadStarted(usize),
+    /// Input `index` was downloaded (a 2xx answer with `bytes` of body).
+    Downloaded { index: usize, bytes: usize },
+    /// Input `index` was decoded, resized and encoded by a pool worker.
+    Processed(usize),
+    /// Input `index` is done, saved (`ok`) or failed.
+    Finished { index: usize, ok: bool },
+}
 
 /// A stretch of time, as offsets from the start of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,236 @@
+//! When each stage of each input runs: every input through download,
+//! resize and save, and one [`Item`] per input at the end.
+//!
+//! # Why
+//!
+//! The article's program waits for *every* download before the first resize
+//! starts, and for every resize before the first save: while the network
+//! works the cores idle, then the other way round, and every image sits in
+//! memory at once. Here each input moves on the moment its previous stage is
+//! done, so downloads and resizes overlap ([`Mode::Pipeline`]); the
+//! article's schedule is kept as [`Mode::Batch`] to compare against.
+//!
+//! # How
+//!
+//! One future per input, all joined with [`join_all`] on the loop thread.
+//! This file decides *when* each stage runs; `work.rs` holds *what* each
+//! stage does (the download, the CPU job, the save) and times it:
+//!
+//! ```text
+//!  acquire download permit (Semaphore of `concurrency`)
+//!    │ client.get(url) on the loop ........................ stages.download
+//!    │ pool.submit(decode + resize + encode)  waits while the queue is full
+//!  release permit: the body is in the pool's queue
+//!    │ await the answer from a worker ...................... stages.cpu
+//!    │ unblock(write .resized_<i>.png.tmp-<pid>, rename) ... stages.save
+//!    ▼
+//!  Item { index, url, result, stages }
+//! ```
+//!
+//! Holding the permit until the job is *queued* (not merely downloaded) is
+//! what bounds memory: at most `concurrency` bodies are downloading or
+//! waiting for room in the queue, plus what the queue and the workers hold,
+//! however many inputs there are. When the cores fall behind, the full queue
+//! holds the permits and the downloads slow down to match (back-pressure).
+//!
+//! Every stage returns a `Result`, so an input that fails stops at its first
+//! failing stage and the others carry on; a panicking job comes back from the
+//! pool as a [`JobError`](crate::JobError). Nothing is lost: the join gives
+//! one result per input, in input order.
+
+use std::fs;
+use std::io;
+
+use super::work::Work;
+use super::{Config, Event, Item, ItemError, Mode, Report, Saved, Stages};
+use crate::pool::{CpuPool, PoolError};
+use crate::{Semaphore, join_all};
+
+/// Downloads every URL, resizes each image on `pool`, and saves it as
+/// `<out_dir>/resized_<i>.png`; returns one [`Item`] per URL, in order.
+///
+/// The stages are scheduled as `config.mode` says; `config.workers` is not
+/// used (the pool is given). `on_event` hears about progress. Failures are
+/// per input, in the report: a run itself never fails.
+///
+/// ```
+/// use tandem::pipeline::{run, Config, ItemError};
+///
+/// let server = tandem::demo::Server::start()?;
+/// let out = std::env::temp_dir().join(format!("tandem-doc-run-{}", std::process::id()));
+/// let pool = tandem::CpuPool::new(2)?;
+/// let urls = vec![server.url("/image/png?w=64&h=48"), server.url("/status/404")];
+///
+/// let report = tandem::block_on(run(urls, &Config::new(&out), &pool, |_event| {}));
+///
+/// assert_eq!(report.succeeded(), 1);
+/// assert!(out.join("resized_0.png").exists());
+/// assert!(matches!(report.items[1].result, Err(ItemError::HttpStatus(404))));
+/// std::fs::remove_dir_all(&out)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub async fn run(
+    urls: Vec<String>,
+    config: &Config,
+    pool: &CpuPool,
+    on_event: impl FnMut(Event),
+) -> Report {
+    let scheduler = Scheduler {
+        work: Work::new(config, on_event),
+        pool,
+        downloads: Semaphore::new(config.concurrency.max(1)),
+    };
+    let out_dir = config.out_dir.clone();
+    let items = match crate::unblock(move || fs::create_dir_all(out_dir)).await {
+        Err(err) => scheduler.all_failed(urls, &err),
+        Ok(()) => match config.mode {
+            Mode::Pipeline => scheduler.pipeline(urls).await,
+            Mode::Batch => scheduler.batch(urls).await,
+        },
+    };
+    Report {
+        items,
+        wall: scheduler.work.now(),
+        workers: pool.workers(),
+    }
+}
+
+/// [`run`] with its own loop and pool: starts a [`CpuPool`] of
+/// `config.workers` threads, runs on [`block_on`](crate::block_on), and
+/// shuts the pool down. Fails only if the pool can't be started.
+///
+/// ```
+/// use tandem::pipeline::{run_blocking, Config, Event};
+///
+/// let server = tandem::demo::Server::start()?;
+/// let out = std::env::temp_dir().join(format!("tandem-doc-blocking-{}", std::process::id()));
+/// let mut finished = 0;
+/// let report = run_blocking(server.image_urls(2), &Config::new(&out), |event| {
+///     if let Event::Finished { .. } = event {
+///         finished += 1;
+///     }
+/// })?;
+/// assert_eq!((report.succeeded(), finished), (2, 2));
+/// std::fs::remove_dir_all(&out)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn run_blocking(
+    urls: Vec<String>,
+    config: &Config,
+    on_event: impl FnMut(Event),
+) -> Result<Report, PoolError> {
+    let pool = CpuPool::new(config.workers)?;
+    Ok(crate::block_on(run(urls, config, &pool, on_event)))
+}
+
+/// What every input's future of one run shares: the stages' [`Work`]
+/// (settings, clock, progress), the pool that runs the CPU jobs, and the
+/// download permits.
+struct Scheduler<'a, F> {
+    work: Work<'a, F>,
+    pool: &'a CpuPool,
+    /// One permit per download in flight (or waiting for queue room).
+    downloads: Semaphore,
+}
+
+impl<F: FnMut(Event)> Scheduler<'_, F> {
+    /// Every input at once, each through all its stages.
+    async fn pipeline(&self, urls: Vec<String>) -> Vec<Item> {
+        let items = urls.into_iter().enumerate().map(|(index, url)| async move {
+            let mut stages = Stages::default();
+            let result = self.pipeline_stages(index, &url, &mut stages).await;
+            self.finish(index, url, result, stages)
+        });
+        join_all(items).await
+    }
+
+    /// One input's stages, back to back.
+    async fn pipeline_stages(
+        &self,
+        index: usize,
+        url: &str,
+        stages: &mut Stages,
+    ) -> Result<Saved, ItemError> {
+        let work = &self.work;
+        let permit = self.downloads.acquire().await;
+        let body = work.download(index, url, stages).await?;
+        let downloaded_bytes = body.len();
+        let answer = self.pool.submit(work.cpu_job(body)).await;
+        // The body is in the queue (or the pool is gone): let the next
+        // download start.
+        drop(permit);
+        let processed = work.cpu_result(index, answer.await, stages)?;
+        work.save(index, downloaded_bytes, processed, stages).await
+    }
+
+    /// The article's schedule: every download, then every resize, then every
+    /// save, each stage gathered before the next starts.
+    async fn batch(&self, urls: Vec<String>) -> Vec<Item> {
+        let work = &self.work;
+        let mut stages = vec![Stages::default(); urls.len()];
+
+        let downloads = join_all(urls.iter().zip(&mut stages).enumerate().map(
+            |(index, (url, stages))| async move {
+                let _permit = self.downloads.acquire().await;
+                work.download(index, url, stages).await
+            },
+        ))
+        .await;
+
+        let processed = join_all(downloads.into_iter().zip(&mut stages).enumerate().map(
+            |(index, (download, stages))| async move {
+                let body = download?;
+                let downloaded_bytes = body.len();
+                let answer = self.pool.run(work.cpu_job(body)).await;
+                let processed = work.cpu_result(index, answer, stages)?;
+                Ok((downloaded_bytes, processed))
+            },
+        ))
+        .await;
+
+        let saved = join_all(processed.into_iter().zip(&mut stages).enumerate().map(
+            |(index, (processed, stages))| async move {
+                let (downloaded_bytes, processed) = processed?;
+                work.save(index, downloaded_bytes, processed, stages).await
+            },
+        ))
+        .await;
+
+        let outcomes = urls.into_iter().zip(saved).zip(stages).enumerate();
+        outcomes
+            .map(|(index, ((url, result), stages))| self.finish(index, url, result, stages))
+            .collect()
+    }
+
+    /// Every input fails the same way: the output directory is unusable.
+    fn all_failed(&self, urls: Vec<String>, err: &io::Error) -> Vec<Item> {
+        let out_dir = self.work.config.out_dir.display();
+        let outcomes = urls.into_iter().enumerate();
+        outcomes
+            .map(|(index, url)| {
+                let why = io::Error::new(err.kind(), format!("creating {out_dir}: {err}"));
+                self.finish(index, url, Err(ItemError::Save(why)), Stages::default())
+            })
+            .collect()
+    }
+
+    /// The input's [`Item`], and its `Finished` event.
+    fn finish(
+        &self,
+        index: usize,
+        url: String,
+        result: Result<Saved, ItemError>,
+        stages: Stages,
+    ) -> Item {
+        self.work.emit(Event::Finished {
+            index,
+            ok: result.is_ok(),
+        });
+        Item {
+            index,
+            url,
+            result,
+            stages,
+        }
+    }
+}
