@@ -102,10 +102,7 @@ impl<F: Future> Future for SpinBeforeSleep<F> {
         let (record, waker) = this.waker.as_ref().expect("set just above");
         record.woken.store(false, Ordering::SeqCst);
         let poll = this.future.as_mut().poll(&mut Context::from_waker(waker));
-        if poll.is_pending()
-            && this.expected.any()
-            && !record.woken.load(Ordering::SeqCst)
-        {
+        if poll.is_pending() && this.expected.any() && !record.woken.load(Ordering::SeqCst) {
             spin_for(LOOP_SPIN, || {
                 record.woken.load(Ordering::Acquire).then_some(())
             });

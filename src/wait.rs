@@ -81,12 +81,17 @@ mod tests {
         let flag = Arc::new(Flag::default());
         let waker = Waker::from(Arc::clone(&flag));
         let mut cx = Context::from_waker(&waker);
-        let mut waiting = pin!(until(&event, || ready.load(Ordering::SeqCst).then_some("ready")));
+        let mut waiting = pin!(until(&event, || ready
+            .load(Ordering::SeqCst)
+            .then_some("ready")));
         assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Pending);
         assert!(!flag.0.load(Ordering::SeqCst));
         ready.store(true, Ordering::SeqCst);
         event.notify_additional(1);
-        assert!(flag.0.load(Ordering::SeqCst), "the notification woke the waiter");
+        assert!(
+            flag.0.load(Ordering::SeqCst),
+            "the notification woke the waiter"
+        );
         assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Ready("ready"));
     }
 }
