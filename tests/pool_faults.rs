@@ -4,7 +4,7 @@
 //! # Why
 //!
 //! tests/pool.rs shows the pool working; this file tries to break its
-//! promises (src/pool.rs): every job ends in exactly one outcome, a panic
+//! promises (src/pool/mod.rs): every job ends in exactly one outcome, a panic
 //! never costs a worker, the queue never holds more than its capacity,
 //! dropping a future cancels its job, and shutting down never hangs. Each
 //! test counts outcomes with atomics and checks them against `stats()`.
