@@ -34,26 +34,6 @@ use std::path::{Path, PathBuf};
 /// The most lines a `src/` file may have.
 const MAX_LINES: usize = 400;
 
-/// Circles that issue 9's other branches break (src/http and src/demo are
-/// reworked there). The test fails when an entry is no longer needed, so
-/// this list only shrinks: delete an entry when the branch that fixes it
-/// lands.
-const CIRCLES_NOT_YET_BROKEN: &[&str] = &[
-    "src/demo/request.rs <-> src/demo/response.rs",
-    "src/http/body.rs <-> src/http/chunked.rs <-> src/http/connection.rs",
-    "src/http/client.rs <-> src/http/tls.rs",
-];
-
-/// Long files that issue 9's other branches split; the same rule.
-const FILES_NOT_YET_SPLIT: &[&str] = &[
-    "src/cli/timeline.rs",
-    "src/demo/images.rs",
-    "src/demo/request.rs",
-    "src/http/parse.rs",
-    "src/http/url.rs",
-    "src/pipeline/run.rs",
-];
-
 #[test]
 fn no_import_circles_between_src_files() {
     let crate_ = Crate::scan();
@@ -62,21 +42,8 @@ fn no_import_circles_between_src_files() {
         graph.entry(import.from).or_default().insert(import.to);
     }
     let mut report = String::new();
-    let circles: Vec<String> = circles(&graph)
-        .iter()
-        .map(|circle| circle.join(" <-> "))
-        .collect();
-    report.push_str(&stale(
-        "CIRCLES_NOT_YET_BROKEN",
-        CIRCLES_NOT_YET_BROKEN,
-        &circles,
-    ));
-    for circle in circles
-        .iter()
-        .filter(|circle| !CIRCLES_NOT_YET_BROKEN.contains(&circle.as_str()))
-    {
-        report.push_str(&format!("import circle: {circle}\n"));
-        let circle: Vec<&str> = circle.split(" <-> ").collect();
+    for circle in circles(&graph) {
+        report.push_str(&format!("import circle: {}\n", circle.join(" <-> ")));
         for import in crate_.file_imports() {
             if circle.contains(&import.from) && circle.contains(&import.to) {
                 report.push_str(&format!(
@@ -96,22 +63,17 @@ fn no_import_circles_between_src_files() {
 #[test]
 fn no_src_file_over_400_lines() {
     let crate_ = Crate::scan();
-    let long: Vec<&File> = crate_
+    let report: String = crate_
         .files
         .iter()
         .filter(|file| file.lines > MAX_LINES)
+        .map(|file| {
+            format!(
+                "{}: {} lines, more than {MAX_LINES}: split it by concept (CONTRIBUTING.md)\n",
+                file.name, file.lines
+            )
+        })
         .collect();
-    let names: Vec<String> = long.iter().map(|file| file.name.clone()).collect();
-    let mut report = stale("FILES_NOT_YET_SPLIT", FILES_NOT_YET_SPLIT, &names);
-    for file in long
-        .iter()
-        .filter(|file| !FILES_NOT_YET_SPLIT.contains(&file.name.as_str()))
-    {
-        report.push_str(&format!(
-            "{}: {} lines, more than {MAX_LINES}: split it by concept (CONTRIBUTING.md)\n",
-            file.name, file.lines
-        ));
-    }
     assert!(report.is_empty(), "\n{report}");
 }
 
@@ -155,15 +117,6 @@ fn no_layer_imports_a_higher_one() {
         "\nthe layers of ARCHITECTURE.md are not respected:\n{}\n",
         problems.join("\n")
     );
-}
-
-/// The entries of the exception list `name` that `found` no longer has, as
-/// lines of a report.
-fn stale(name: &str, list: &[&str], found: &[String]) -> String {
-    list.iter()
-        .filter(|entry| !found.iter().any(|found| found == *entry))
-        .map(|entry| format!("fixed: remove {entry:?} from {name} in tests/architecture.rs\n"))
-        .collect()
 }
 
 #[test]
