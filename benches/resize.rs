@@ -17,6 +17,9 @@
 //! decodes at 1/8 scale), for reference: tandem decodes JPEGs at full size
 //! (docs/resize-measurements.md says why).
 
+#[path = "../tests/support/rng.rs"]
+mod rng;
+
 use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -24,6 +27,7 @@ use std::time::{Duration, Instant};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder, Rgb, RgbImage};
+use rng::Rng;
 use tandem::resize::{Settings, decode, encode_png, process, resize};
 
 /// Timed runs per measurement; the median is reported.
@@ -142,12 +146,9 @@ fn main() {
 /// shapes with hard edges, and sensor-like noise, so that the JPEG is about
 /// as large (and as slow to decode) as a real 1080p photo at quality 85.
 fn photo_like(width: u32, height: u32) -> RgbImage {
-    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     RgbImage::from_fn(width, height, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let noise = (state % 13) as f32 - 6.0;
+        let noise = rng.below(13) as f32 - 6.0;
         let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
         let (dx, dy) = (fx - 0.6, (fy - 0.4) * height as f32 / width as f32);
         let mut color = [

@@ -8,7 +8,8 @@
 //! or another thread has something for it. [`block_on`] is that loop.
 //!
 //! It is small on purpose, so that it can be read in one sitting. The heavy
-//! lifting is done by three of smol's crates, each doing one job:
+//! lifting is done by three crates, each doing one job (two of them,
+//! async-task and async-io, are smol's building blocks):
 //!
 //! * [`async_task`] allocates a task: the future, its output slot and its
 //!   reference count, in one allocation. Waking a task produces a
@@ -38,6 +39,17 @@
 //!
 //! Everything here runs on one thread, so spawned futures need not be `Send`.
 //! CPU-heavy work must not run here: hand it to a [`CpuPool`](crate::CpuPool).
+//!
+//! # Where the design comes from
+//!
+//! * [`spawn`] is the recipe of async-task's `examples/spawn-local.rs`:
+//!   `spawn_local` with a schedule closure that pushes the runnable into a
+//!   queue, and a loop that takes runnables out and runs them.
+//! * The loop's shape follows smol-rs/async-executor: run a batch of tasks,
+//!   then yield so the reactor is polled (its `run` and `tick`), and keep the
+//!   live tasks so that ending the loop cancels them.
+//! * A pool job's future holds an `AnswerDueSoon` guard, so that the loop
+//!   waits awake for its answer (see [`crate::spin`]).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -50,7 +62,7 @@ use futures_lite::future::{self, FutureExt};
 
 pub use async_task::Task;
 
-use crate::spin::{ExpectedWakeups, SpinBeforeSleep};
+use crate::spin::{ExpectedWakeupCount, SpinBeforeSleep};
 
 /// How many runnables the loop runs before it lets the reactor look for I/O.
 ///
@@ -69,9 +81,10 @@ thread_local! {
 /// (see [`crate::spin`]).
 #[derive(Clone)]
 struct LoopHandle {
-    queue: flume::Sender<Runnable>,
+    /// The sending end of the run queue: what a task's waker pushes into.
+    run_queue: flume::Sender<Runnable>,
     tasks: Rc<RefCell<LiveTasks>>,
-    expected_wakeups: ExpectedWakeups,
+    expected_wakeups: ExpectedWakeupCount,
 }
 
 /// Runs `future` and every task spawned inside it on the current thread,
@@ -91,21 +104,21 @@ struct LoopHandle {
 /// assert_eq!(answer, 42);
 /// ```
 pub fn block_on<T>(future: impl Future<Output = T>) -> T {
-    let (sender, queue) = flume::unbounded();
+    let (run_queue_sender, run_queue) = flume::unbounded();
     let tasks = Rc::new(RefCell::new(LiveTasks::default()));
-    let expected_wakeups = ExpectedWakeups::default();
+    let expected_wakeups = ExpectedWakeupCount::default();
     // Install this loop for `spawn`, restoring any outer loop afterwards (a
     // nested `block_on` gets its own queue).
     let handle = LoopHandle {
-        queue: sender,
+        run_queue: run_queue_sender,
         tasks: Rc::clone(&tasks),
-        expected_wakeups: ExpectedWakeups::clone(&expected_wakeups),
+        expected_wakeups: expected_wakeups.clone(),
     };
     let outer = CURRENT.with(|current| current.replace(Some(handle)));
     let _restore = RestoreOnDrop(outer);
-    let queue = CancelUnfinishedOnDrop { queue, tasks };
+    let unfinished = CancelUnfinishedOnDrop { run_queue, tasks };
     async_io::block_on(SpinBeforeSleep::new(
-        run(&queue.queue, future),
+        run(&unfinished.run_queue, future),
         expected_wakeups,
     ))
 }
@@ -137,7 +150,7 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
         let handle = current
             .as_ref()
             .expect("tandem::spawn must be called inside tandem::block_on");
-        (handle.queue.clone(), Rc::clone(&handle.tasks))
+        (handle.run_queue.clone(), Rc::clone(&handle.tasks))
     });
     // The first time the task waits, it is listed among the loop's
     // unfinished tasks, with its waker, until its future is dropped:
@@ -155,8 +168,8 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
         })
         .await
     };
-    // The schedule function is what a waker calls: push the runnable into
-    // the run queue. The send cannot fail while the task lives: the loop
+    // async-task's spawn-local recipe. The schedule function is what a
+    // waker calls: push the runnable into the run queue. The send cannot fail while the task lives: the loop
     // cancels every unfinished task before it drops the queue, and waking a
     // cancelled task schedules nothing.
     let schedule = move |runnable: Runnable| {
@@ -169,16 +182,17 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
     task
 }
 
-/// The loop itself: poll `future`; between its polls, run queued tasks.
-async fn run<T>(queue: &flume::Receiver<Runnable>, future: impl Future<Output = T>) -> T {
+/// The loop itself: poll `future`; between its polls, run queued tasks, a
+/// batch at a time (async-executor's `run`, whose `tick` is one runnable).
+async fn run<T>(run_queue: &flume::Receiver<Runnable>, future: impl Future<Output = T>) -> T {
     let run_tasks = async {
         loop {
             for _ in 0..BATCH {
-                let runnable = match queue.try_recv() {
+                let runnable = match run_queue.try_recv() {
                     Ok(runnable) => runnable,
                     // Empty: register the loop's waker with the channel; the
                     // whole loop sleeps in the reactor until a task is woken.
-                    Err(_) => queue
+                    Err(_) => run_queue
                         .recv_async()
                         .await
                         .expect("the loop holds a sender in CURRENT"),
@@ -194,7 +208,8 @@ async fn run<T>(queue: &flume::Receiver<Runnable>, future: impl Future<Output = 
 }
 
 /// The loop's unfinished tasks, as wakers: all the loop needs to cancel
-/// them when it ends. A slot is reused once its task is gone.
+/// them when it ends (async-executor's `active` slab of wakers, drained when
+/// the executor is dropped). A slot is reused once its task is gone.
 #[derive(Default)]
 struct LiveTasks {
     wakers: Vec<Option<Waker>>,
@@ -248,7 +263,7 @@ impl Drop for Listed {
 /// It also breaks a cycle: a queued runnable owns its task, whose schedule
 /// function owns a sender of this very queue.
 struct CancelUnfinishedOnDrop {
-    queue: flume::Receiver<Runnable>,
+    run_queue: flume::Receiver<Runnable>,
     tasks: Rc<RefCell<LiveTasks>>,
 }
 
@@ -259,20 +274,43 @@ impl Drop for CancelUnfinishedOnDrop {
             waker.wake();
         }
         // Dropping a task may wake another one, which lands here too.
-        while let Ok(runnable) = self.queue.try_recv() {
+        while let Ok(runnable) = self.run_queue.try_recv() {
             drop(runnable);
         }
     }
 }
 
-/// The expected-wakeup counter of the loop running on this thread, if any.
-pub(crate) fn current_expected_wakeups() -> Option<ExpectedWakeups> {
-    CURRENT.with(|current| {
-        let current = current.borrow();
-        current
-            .as_ref()
-            .map(|handle| ExpectedWakeups::clone(&handle.expected_wakeups))
-    })
+/// Held by a future, on the loop's thread, while it awaits an answer that
+/// another thread usually sends within microseconds (a [`CpuPool`] job's):
+/// while any such guard is held, the loop spins briefly before it sleeps
+/// (see [`crate::spin`]).
+///
+/// [`CpuPool`]: crate::CpuPool
+pub(crate) struct AnswerDueSoon(Option<ExpectedWakeupCount>);
+
+impl AnswerDueSoon {
+    /// Counts one expected wakeup for the loop running on this thread, if
+    /// any (outside a tandem loop the guard does nothing).
+    pub(crate) fn new() -> AnswerDueSoon {
+        let count = CURRENT.with(|current| {
+            let current = current.borrow();
+            current
+                .as_ref()
+                .map(|handle| handle.expected_wakeups.clone())
+        });
+        if let Some(count) = &count {
+            count.increment();
+        }
+        AnswerDueSoon(count)
+    }
+}
+
+impl Drop for AnswerDueSoon {
+    fn drop(&mut self) {
+        if let Some(count) = &self.0 {
+            count.decrement();
+        }
+    }
 }
 
 /// Puts back the outer loop (or none) when `block_on` returns or unwinds.

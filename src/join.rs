@@ -30,6 +30,8 @@ use std::{fmt, mem};
 use event_listener::Event;
 use futures_lite::future::{self, FutureExt};
 
+use crate::wait;
+
 /// Waits for every future and returns their outputs in the order given:
 /// `asyncio.gather(*futures)`.
 ///
@@ -258,18 +260,8 @@ impl Semaphore {
 
     /// Waits for a permit.
     pub async fn acquire(&self) -> Permit<'_> {
-        let mut listener = None;
-        loop {
-            if let Some(permit) = self.try_acquire() {
-                return permit;
-            }
-            match listener.take() {
-                // Listen, then look again: a permit released in between
-                // would otherwise notify nobody we know of.
-                None => listener = Some(self.released.listen()),
-                Some(listener) => listener.await,
-            }
-        }
+        // Every released permit notifies `released` (see `Permit`'s drop).
+        wait::until(&self.released, || self.try_acquire()).await
     }
 
     /// Takes a permit if one is free now.

@@ -8,12 +8,12 @@
 //! | Python                                   | tandem                                   | file |
 //! |------------------------------------------|------------------------------------------|------|
 //! | `asyncio.run(main())`, the event loop    | [`block_on`], [`spawn`], [`Task`]        | `src/executor.rs` |
-//! | `loop.run_in_executor(ProcessPoolExecutor(max_workers=n), f)` | [`CpuPool::new`]`(n)`, [`CpuPool::run`] | `src/pool.rs` |
+//! | `loop.run_in_executor(ProcessPoolExecutor(max_workers=n), f)` | [`CpuPool::new`]`(n)`, [`CpuPool::run`] | `src/pool/` |
 //! | `loop.run_in_executor(None, blocking_call)` (threads) | [`unblock`]                     | `blocking` crate |
 //! | `asyncio.gather(..., return_exceptions=True)` | [`join_all`] over `Result`s         | `src/join.rs` |
 //! | `asyncio.gather(...)` (fail fast)        | [`try_join_all`]                         | `src/join.rs` |
 //! | `asyncio.wait_for`, `asyncio.Semaphore`  | [`timeout`], [`Semaphore`]               | `src/join.rs` |
-//! | `loop.run_in_executor(pool, ...)` waiting (`executor.submit`) | [`CpuPool::submit`]  | `src/pool.rs` |
+//! | `loop.run_in_executor(pool, ...)` waiting (`executor.submit`) | [`CpuPool::submit`]  | `src/pool/` |
 //! | aiohttp `session.get(url)`               | [`http::get`], [`http::Client`]          | `src/http/` |
 //! | Pillow `Image.open(..).resize((128, 128))` | `resize::process` (feature `image`)      | `src/resize/` |
 //! | the article's download-and-resize program | `pipeline::run` (feature `image`)         | `src/pipeline/` |
@@ -24,6 +24,7 @@
 //! |--------|----------------|
 //! | [`demo`] | an httpbin-like server on 127.0.0.1, for examples, tests and `cargo run` with no internet |
 //! | [`spin`] | how the loop waits awake for a CPU job's answer instead of sleeping (chapter 1) |
+//! | `wait` (private) | "listen, then check again": how the semaphore and the pool's full queue wait without missing a wakeup |
 //! | [`json`] | JSON string literals for the demo server and the CLI's `--json` |
 //!
 //! The `tandem` binary (`src/main.rs`, `src/cli/`) is the main job on the
@@ -66,6 +67,7 @@ pub mod pool;
 #[cfg(feature = "image")]
 pub mod resize;
 pub mod spin;
+mod wait;
 
 pub use executor::{Task, block_on, spawn};
 pub use join::{Permit, Semaphore, TimedOut, join_all, timeout, try_join_all};

@@ -17,8 +17,10 @@
 //! # How
 //!
 //! * A future that awaits another thread's quick answer (a [`CpuPool`] job)
-//!   holds an `ExpectedWakeup` guard while it waits. The guards are
-//!   counted per loop.
+//!   holds an `AnswerDueSoon` guard while it waits; the executor hands it
+//!   out, because the guard raises the `ExpectedWakeupCount` of the loop
+//!   running on its thread. This file only reads that count: it imports
+//!   nothing from the rest of the crate.
 //! * `SpinBeforeSleep` wraps the loop's future. It polls it with a waker
 //!   that records "woken" before passing the wake on. When the poll ends
 //!   pending, nothing woke it meanwhile, and a guard is held, it spins for
@@ -42,30 +44,25 @@ use std::time::{Duration, Instant};
 /// How long the loop waits awake for an expected wakeup before it sleeps.
 pub const LOOP_SPIN: Duration = Duration::from_micros(50);
 
-/// The number of expected wakeups a loop is waiting for.
-pub(crate) type ExpectedWakeups = Arc<AtomicUsize>;
+/// How many answers the loop is waiting for that another thread usually
+/// sends within microseconds. Clones share one count: the loop reads it,
+/// the futures waiting for such answers raise and lower it.
+#[derive(Clone, Default)]
+pub(crate) struct ExpectedWakeupCount(Arc<AtomicUsize>);
 
-/// Held by a future, on the loop's thread, while it awaits an answer that
-/// another thread usually sends within microseconds.
-pub(crate) struct ExpectedWakeup(Option<ExpectedWakeups>);
-
-impl ExpectedWakeup {
-    /// Counts one expected wakeup for the loop running on this thread, if
-    /// any (outside a tandem loop the guard does nothing).
-    pub(crate) fn new() -> ExpectedWakeup {
-        let counter = crate::executor::current_expected_wakeups();
-        if let Some(counter) = &counter {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-        ExpectedWakeup(counter)
+impl ExpectedWakeupCount {
+    /// One more answer is due soon.
+    pub(crate) fn increment(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
     }
-}
 
-impl Drop for ExpectedWakeup {
-    fn drop(&mut self) {
-        if let Some(counter) = &self.0 {
-            counter.fetch_sub(1, Ordering::Relaxed);
-        }
+    /// An answer came, or its waiter gave up.
+    pub(crate) fn decrement(&self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn any(&self) -> bool {
+        self.0.load(Ordering::Relaxed) > 0
     }
 }
 
@@ -73,13 +70,13 @@ impl Drop for ExpectedWakeup {
 /// a wakeup is expected.
 pub(crate) struct SpinBeforeSleep<F> {
     future: Pin<Box<F>>,
-    expected: ExpectedWakeups,
+    expected: ExpectedWakeupCount,
     /// The waker handed to `future`; rebuilt if the outer waker changes.
     waker: Option<(Arc<RecordingWaker>, Waker)>,
 }
 
 impl<F: Future> SpinBeforeSleep<F> {
-    pub(crate) fn new(future: F, expected: ExpectedWakeups) -> Self {
+    pub(crate) fn new(future: F, expected: ExpectedWakeupCount) -> Self {
         SpinBeforeSleep {
             future: Box::pin(future),
             expected,
@@ -105,10 +102,7 @@ impl<F: Future> Future for SpinBeforeSleep<F> {
         let (record, waker) = this.waker.as_ref().expect("set just above");
         record.woken.store(false, Ordering::SeqCst);
         let poll = this.future.as_mut().poll(&mut Context::from_waker(waker));
-        if poll.is_pending()
-            && this.expected.load(Ordering::Relaxed) > 0
-            && !record.woken.load(Ordering::SeqCst)
-        {
+        if poll.is_pending() && this.expected.any() && !record.woken.load(Ordering::SeqCst) {
             spin_for(LOOP_SPIN, || {
                 record.woken.load(Ordering::Acquire).then_some(())
             });

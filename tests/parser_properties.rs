@@ -18,7 +18,7 @@
 //!
 //! # How
 //!
-//! A seeded xorshift generator (no dependency, the same cases on every run)
+//! A seeded generator (`tests/support/rng.rs`, the same cases on every run)
 //! picks a corpus entry and one to four mutations. The seeds are fixed, so
 //! a failure names a case that fails again on the next run. A cargo-fuzz
 //! layout in `fuzz/` drives the same entry points with coverage guidance.
@@ -26,6 +26,7 @@
 mod support;
 
 use support::chunked_split::{Decoded, decode};
+use support::rng::Rng;
 use tandem::http::Method;
 use tandem::http::body::{BoundedBody, Framing, content_length, framing};
 use tandem::http::parse::{HeadLimits, parse_response_head};
@@ -40,32 +41,6 @@ const LIMITS: HeadLimits = HeadLimits {
 };
 const BODY_CAP: u64 = 256;
 const TRAILER_CAP: usize = 128;
-
-/// xorshift64*: a tiny, seedable generator; plenty for picking mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // The state must not be zero.
-        Rng(seed | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number in `0..bound` (`bound > 0`).
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// Valid responses to start from.
 const RESPONSES: &[&[u8]] = &[
@@ -118,7 +93,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[&[u8]]) {
             let byte = if rng.below(2) == 0 {
                 *rng.pick(INTERESTING)
             } else {
-                rng.next() as u8
+                rng.next_u64() as u8
             };
             input.insert(i, byte);
         }

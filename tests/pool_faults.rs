@@ -4,13 +4,15 @@
 //! # Why
 //!
 //! tests/pool.rs shows the pool working; this file tries to break its
-//! promises (src/pool.rs): every job ends in exactly one outcome, a panic
+//! promises (src/pool/mod.rs): every job ends in exactly one outcome, a panic
 //! never costs a worker, the queue never holds more than its capacity,
 //! dropping a future cancels its job, and shutting down never hangs. Each
 //! test counts outcomes with atomics and checks them against `stats()`.
 //!
 //! Every wait is bounded: futures that could hang are raced against
 //! [`tandem::timeout`], and every loop has a fixed number of rounds.
+
+mod support;
 
 use std::panic;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +21,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use async_io::Timer;
+use support::rng::Rng;
 use tandem::{CpuPool, JobError};
 
 /// Marks the panics these tests cause on purpose.
@@ -42,18 +45,6 @@ fn quiet_deliberate_panics() {
             }
         }));
     });
-}
-
-/// xorshift64*, seeded: which jobs to drop, and when.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound
-    }
 }
 
 /// A door that jobs wait at until it opens: holds workers busy on cue.
@@ -225,12 +216,13 @@ fn a_flood_through_a_small_queue_completes() {
 #[test]
 fn dropped_job_futures_are_cancelled_and_the_others_complete() {
     const JOBS: usize = 4_000;
-    const ROUNDS: u64 = 8;
+    const ROUNDS: usize = 8;
     let pool = CpuPool::builder().workers(2).queue(4).build().unwrap();
     let ran = Arc::new(AtomicUsize::new(0));
-    let mut rng = Rng(0xD20B_5EED);
+    // Seeded: which jobs to drop, and when.
+    let mut rng = Rng::new(0xD20B_5EED);
     // For each job: the round at which its future is dropped, or none.
-    let drop_at: Vec<Option<u64>> = (0..JOBS)
+    let drop_at: Vec<Option<usize>> = (0..JOBS)
         .map(|_| (rng.below(2) == 0).then(|| rng.below(ROUNDS)))
         .collect();
     let dropped = drop_at.iter().filter(|d| d.is_some()).count();

@@ -8,18 +8,16 @@ use std::io::Cursor;
 
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use support::images::{crc32, png_chunk, png_claiming};
+use support::rng::Rng;
 use tandem::resize::{
     Fit, Pixels, Processed, ResizeError, Settings, decode, encode_png, process, resize,
 };
 
 /// A deterministic photo-like picture: gradients, a disc, some noise.
 fn photo(width: u32, height: u32) -> RgbImage {
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     RgbImage::from_fn(width, height, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let noise = (state % 9) as i32 - 4;
+        let noise = rng.below(9) as i32 - 4;
         let (dx, dy) = (x as i32 - width as i32 / 2, y as i32 - height as i32 / 2);
         let in_disc = dx * dx + dy * dy < (height as i32 / 4).pow(2);
         let base = if in_disc {

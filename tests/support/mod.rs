@@ -10,3 +10,4 @@ pub mod chunked_split;
 pub mod hostile_server;
 pub mod images;
 pub mod json;
+pub mod rng;
