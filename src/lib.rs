@@ -61,9 +61,12 @@ pub mod executor;
 pub mod http;
 pub mod join;
 pub mod json;
+pub mod net;
 #[cfg(feature = "image")]
 pub mod pipeline;
 pub mod pool;
+#[cfg(feature = "celery")]
+pub mod redis;
 #[cfg(feature = "image")]
 pub mod resize;
 pub mod spin;

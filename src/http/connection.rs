@@ -10,9 +10,9 @@
 //!
 //! # How
 //!
-//! * [`Connection::open`] resolves the host (a literal IP directly, a name
-//!   with `ToSocketAddrs` on the blocking pool, since the system resolver
-//!   blocks) and tries each address in turn.
+//! * [`Connection::open`] resolves the host and tries each address in turn
+//!   (`net.rs`, shared with the Redis client: a literal IP directly, a name
+//!   on the blocking pool, since the system resolver blocks).
 //! * A connection keeps a read buffer: bytes read from the socket but not
 //!   yet consumed. The head parser looks at it, the body reader takes from
 //!   it, and whatever a read brought past the head is the start of the
@@ -25,7 +25,7 @@
 //!   [`ChunkedDecoder`] when chunked.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 
 use async_io::Async;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
@@ -76,27 +76,20 @@ pub(crate) struct Connection {
 impl Connection {
     /// Connects to `host:port`, trying every address the host resolves to.
     pub(crate) async fn open(host: &str, port: u16) -> Result<Connection, Error> {
-        let mut last_error = None;
-        for addr in resolve(host, port).await? {
-            match Async::<TcpStream>::connect(addr).await {
-                Ok(stream) => {
-                    // Requests are small and written at once: do not let
-                    // Nagle's algorithm hold them back. Only an optimisation,
-                    // so a failure to set it is ignored.
-                    let _ = stream.get_ref().set_nodelay(true);
-                    return Ok(Connection {
-                        stream,
-                        buffer: Vec::new(),
-                        received: 0,
-                    });
-                }
-                Err(source) => last_error = Some(Error::Connect { addr, source }),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| Error::Dns {
-            host: host.to_string(),
-            source: io::Error::new(io::ErrorKind::NotFound, "no addresses"),
-        }))
+        let addrs = crate::net::resolve(host, port)
+            .await
+            .map_err(|source| Error::Dns {
+                host: host.to_string(),
+                source,
+            })?;
+        let stream = crate::net::connect_any(&addrs)
+            .await
+            .map_err(|(addr, source)| Error::Connect { addr, source })?;
+        Ok(Connection {
+            stream,
+            buffer: Vec::new(),
+            received: 0,
+        })
     }
 
     /// Sends `request`, reads the response to it, and reports whether the
@@ -262,21 +255,6 @@ impl Connection {
             Ok(_) => false,
         }
     }
-}
-
-/// The addresses of `host`: a literal IP at once, a name through the system
-/// resolver on the blocking pool.
-async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let name = host.to_string();
-    blocking::unblock(move || (name.as_str(), port).to_socket_addrs().map(Vec::from_iter))
-        .await
-        .map_err(|source| Error::Dns {
-            host: host.to_string(),
-            source,
-        })
 }
 
 /// The error for a connection closed before its framing said the body ends.

@@ -6,8 +6,10 @@
 //! the others would be dead code in that crate, hence the `allow`.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod chunked_split;
 pub mod hostile_server;
 pub mod images;
 pub mod json;
+pub mod redis_server;
 pub mod rng;
