@@ -56,6 +56,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "celery")]
+pub mod celery;
 pub mod demo;
 pub mod executor;
 pub mod http;

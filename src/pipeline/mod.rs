@@ -74,3 +74,5 @@ pub use atomic_write::write_atomically;
 pub use config::{Config, Mode};
 pub use report::{CpuSpan, Event, Item, ItemError, Report, Saved, Span, Stages};
 pub use schedule::{run, run_blocking};
+#[cfg(feature = "celery")]
+pub(crate) use work::Work;

@@ -108,6 +108,10 @@ pub enum ItemError {
     Job(JobError),
     /// Writing the output file failed.
     Save(io::Error),
+    /// The job was sent to a broker and failed there, or no answer came
+    /// (`tandem --broker`); the error is `celery::RemoteError` or
+    /// `celery::Error`, to downcast.
+    Remote(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl fmt::Display for ItemError {
@@ -118,6 +122,7 @@ impl fmt::Display for ItemError {
             ItemError::Image(err) => write!(f, "image: {err}"),
             ItemError::Job(err) => write!(f, "CPU job: {err}"),
             ItemError::Save(err) => write!(f, "saving failed: {err}"),
+            ItemError::Remote(err) => write!(f, "remote job: {err}"),
         }
     }
 }
@@ -129,6 +134,7 @@ impl std::error::Error for ItemError {
             ItemError::Image(err) => Some(err),
             ItemError::Job(err) => Some(err),
             ItemError::Save(err) => Some(err),
+            ItemError::Remote(err) => Some(err.as_ref()),
             ItemError::HttpStatus(_) => None,
         }
     }

@@ -38,9 +38,6 @@
 //! pool as a [`JobError`](crate::JobError). Nothing is lost: the join gives
 //! one result per input, in input order.
 
-use std::fs;
-use std::io;
-
 use super::work::Work;
 use super::{Config, Event, Item, ItemError, Mode, Report, Saved, Stages};
 use crate::pool::{CpuPool, PoolError};
@@ -80,9 +77,9 @@ pub async fn run(
         pool,
         downloads: Semaphore::new(config.concurrency.max(1)),
     };
-    let out_dir = config.out_dir.clone();
-    let items = match crate::unblock(move || fs::create_dir_all(out_dir)).await {
-        Err(err) => scheduler.all_failed(urls, &err),
+    let mut urls = urls;
+    let items = match scheduler.work.create_out_dir(&mut urls).await {
+        Err(items) => items,
         Ok(()) => match config.mode {
             Mode::Pipeline => scheduler.pipeline(urls).await,
             Mode::Batch => scheduler.batch(urls).await,
@@ -202,18 +199,6 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
             .collect()
     }
 
-    /// Every input fails the same way: the output directory is unusable.
-    fn all_failed(&self, urls: Vec<String>, err: &io::Error) -> Vec<Item> {
-        let out_dir = self.work.config.out_dir.display();
-        let outcomes = urls.into_iter().enumerate();
-        outcomes
-            .map(|(index, url)| {
-                let why = io::Error::new(err.kind(), format!("creating {out_dir}: {err}"));
-                self.finish(index, url, Err(ItemError::Save(why)), Stages::default())
-            })
-            .collect()
-    }
-
     /// The input's [`Item`], and its `Finished` event.
     fn finish(
         &self,
@@ -222,15 +207,6 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         result: Result<Saved, ItemError>,
         stages: Stages,
     ) -> Item {
-        self.work.emit(Event::Finished {
-            index,
-            ok: result.is_ok(),
-        });
-        Item {
-            index,
-            url,
-            result,
-            stages,
-        }
+        self.work.finish(index, url, result, stages)
     }
 }

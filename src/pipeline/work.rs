@@ -21,10 +21,12 @@
 //! ```
 
 use std::cell::RefCell;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{Config, CpuSpan, Event, ItemError, Saved, Span, Stages, write_atomically};
+use super::{Config, CpuSpan, Event, Item, ItemError, Saved, Span, Stages, write_atomically};
 use crate::pool::{self, JobError};
 use crate::resize::{self, Processed, ResizeError};
 
@@ -32,8 +34,8 @@ use crate::resize::{self, Processed, ResizeError};
 /// span is measured on, and where progress goes. Every input's future
 /// shares it on the loop thread, so the callback needs a `RefCell`, not a
 /// lock.
-pub(super) struct Work<'a, F> {
-    pub(super) config: &'a Config,
+pub(crate) struct Work<'a, F> {
+    pub(crate) config: &'a Config,
     /// Time zero of every [`Span`].
     started: Instant,
     on_event: RefCell<F>,
@@ -50,7 +52,7 @@ pub(super) struct CpuAnswer {
 
 impl<'a, F: FnMut(Event)> Work<'a, F> {
     /// Starts the run's clock.
-    pub(super) fn new(config: &'a Config, on_event: F) -> Work<'a, F> {
+    pub(crate) fn new(config: &'a Config, on_event: F) -> Work<'a, F> {
         Work {
             config,
             started: Instant::now(),
@@ -116,7 +118,7 @@ impl<'a, F: FnMut(Event)> Work<'a, F> {
     }
 
     /// Writes the PNG as `resized_<index>.png`, off the loop.
-    pub(super) async fn save(
+    pub(crate) async fn save(
         &self,
         index: usize,
         downloaded_bytes: usize,
@@ -141,13 +143,50 @@ impl<'a, F: FnMut(Event)> Work<'a, F> {
         })
     }
 
+    /// The input's [`Item`], and its `Finished` event.
+    pub(crate) fn finish(
+        &self,
+        index: usize,
+        url: String,
+        result: Result<Saved, ItemError>,
+        stages: Stages,
+    ) -> Item {
+        self.emit(Event::Finished {
+            index,
+            ok: result.is_ok(),
+        });
+        Item {
+            index,
+            url,
+            result,
+            stages,
+        }
+    }
+
+    /// Creates the output directory; if that fails, every input fails the
+    /// same way, and here are their items.
+    pub(crate) async fn create_out_dir(&self, urls: &mut Vec<String>) -> Result<(), Vec<Item>> {
+        let out_dir = self.config.out_dir.clone();
+        let Err(err) = crate::unblock(move || fs::create_dir_all(out_dir)).await else {
+            return Ok(());
+        };
+        let out_dir = self.config.out_dir.display();
+        let outcomes = std::mem::take(urls).into_iter().enumerate();
+        Err(outcomes
+            .map(|(index, url)| {
+                let why = io::Error::new(err.kind(), format!("creating {out_dir}: {err}"));
+                self.finish(index, url, Err(ItemError::Save(why)), Stages::default())
+            })
+            .collect())
+    }
+
     /// Hands `event` to the run's callback.
-    pub(super) fn emit(&self, event: Event) {
+    pub(crate) fn emit(&self, event: Event) {
         (self.on_event.borrow_mut())(event);
     }
 
     /// Time since the run started.
-    pub(super) fn now(&self) -> Duration {
+    pub(crate) fn now(&self) -> Duration {
         self.started.elapsed()
     }
 }
