@@ -34,8 +34,10 @@ use std::process::ExitCode;
 
 use cli::args::{self, Command, Options, UsageError};
 use cli::progress::Progress;
+use cli::worker_args::{self, BROKER_VARIABLE, WorkerCommand, WorkerOptions};
+use cli::worker_lines;
 use cli::{summary, timeline};
-use tandem::{PoolError, pipeline};
+use tandem::{PoolError, celery, pipeline};
 
 /// How many of the demo server's images a run without any URL processes.
 const DEMO_INPUTS: usize = 12;
@@ -51,6 +53,11 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Ok(Command::Run(options)) => run(&options),
+        Ok(Command::Worker(WorkerCommand::Help)) => {
+            print_stdout(worker_args::WORKER_USAGE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Command::Worker(WorkerCommand::Serve(options))) => worker(&options),
         Err(err) => Err(Failure::Usage(err)),
     };
     outcome.unwrap_or_else(Failure::explain)
@@ -75,11 +82,19 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
         None
     };
 
+    let broker = options.broker.config(broker_variable().as_deref())?;
     let mut progress = Progress::on_stderr(urls.len());
-    let report = pipeline::run_blocking(urls, &options.config, |event| progress.on_event(event));
+    let on_event = |event| progress.on_event(event);
+    let report = match &broker {
+        None => pipeline::run_blocking(urls, &options.config, on_event).map_err(Failure::CpuPool),
+        Some(broker) => {
+            celery::run_through_broker_blocking(urls, &options.config, broker, on_event)
+                .map_err(Failure::Broker)
+        }
+    };
     progress.finish();
     drop(demo);
-    let report = report.map_err(Failure::CpuPool)?;
+    let report = report?;
 
     if options.json {
         print_stdout(&summary::json_lines(&report));
@@ -96,6 +111,32 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     })
 }
 
+/// `tandem worker`: serves the queue until a signal; exit status 0 after
+/// a graceful stop, 1 if Redis can't be reached at the start.
+fn worker(options: &WorkerOptions) -> Result<ExitCode, Failure> {
+    let config = options.config(broker_variable().as_deref())?;
+    eprintln!(
+        "tandem worker: serving queue '{}' at {} with {} CPU thread(s), {} job(s) at once",
+        config.queue, config.broker, config.workers, config.concurrency
+    );
+    let json = options.json;
+    celery::serve_blocking(&config, |event| {
+        let (line, to_stdout) = worker_lines::line(&event, json);
+        if to_stdout {
+            print_stdout(&format!("{line}\n"));
+        } else {
+            eprintln!("{line}");
+        }
+    })
+    .map_err(Failure::Broker)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `$TANDEM_BROKER`, if set.
+fn broker_variable() -> Option<String> {
+    std::env::var(BROKER_VARIABLE).ok()
+}
+
 /// Why the command stopped short: a command line it does not understand
 /// (exit status 2), or a run that could not start or finish (1).
 enum Failure {
@@ -105,6 +146,8 @@ enum Failure {
     DemoServer(io::Error),
     /// The CPU pool's threads could not start.
     CpuPool(PoolError),
+    /// The broker (`--broker`, `tandem worker`) could not be used.
+    Broker(celery::Error),
     /// The outcome is printed, but the `--timeline` file is not written.
     Timeline(PathBuf, io::Error),
 }
@@ -126,6 +169,7 @@ impl Failure {
             }
             Failure::DemoServer(err) => format!("could not start the demo server: {err}"),
             Failure::CpuPool(err) => format!("could not start the CPU pool: {err}"),
+            Failure::Broker(err) => summary::printable(&err.to_string()).into_owned(),
             Failure::Timeline(path, err) => {
                 let path = summary::printable(&path.display().to_string()).into_owned();
                 format!("could not write the timeline {path}: {err}")

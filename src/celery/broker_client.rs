@@ -138,7 +138,7 @@ impl<F: FnMut(Event)> Sender<'_, F> {
             resize: span(end, end),
             encode: span(end, end),
         });
-        let (answer, png) = outcome.map_err(|err| ItemError::Remote(err))?;
+        let (answer, png) = outcome.map_err(ItemError::Remote)?;
         work.emit(Event::Downloaded {
             index,
             bytes: png.len(),

@@ -21,10 +21,12 @@
 //! pipeline setting is a `Config` field plus one line in [`parse`].
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::PathBuf;
 
-use tandem::pipeline::{Config, Mode};
+pub use super::command_line::UsageError;
+use super::command_line::{Argument, Arguments, mode, no_value, non_empty, positive, size};
+use super::worker_args::{self, Broker, WorkerCommand};
+use tandem::pipeline::Config;
 use tandem::resize::Fit;
 
 /// The text of `tandem --help`.
@@ -32,6 +34,7 @@ pub const USAGE: &str = "\
 tandem: download images and resize them, network I/O and CPU work in tandem
 
 Usage: tandem [OPTIONS] [URL ...]
+       tandem worker --broker URL [OPTIONS]   (see tandem worker --help)
 
 With no URL (and no --urls), tandem starts its built-in demo server on
 127.0.0.1 and processes 12 of its images. The i-th input (from 0) is saved
@@ -52,6 +55,13 @@ Options:
   --max-side N         refuse images wider or higher than N pixels, before
                        decoding them [default: 16384]
   --timeline FILE.svg  draw when each stage of each image ran, as SVG
+  --broker URL         send each image to a Celery queue on this Redis
+                       server (redis://[user:password@]host[:port][/db]),
+                       served by `tandem worker` or Python Celery workers
+                       [default: $TANDEM_BROKER, else resize here]
+  --queue NAME         the queue for --broker [default: tandem]
+  --result-timeout S   with --broker: wait S seconds for a result, send the
+                       job once more, wait again, then fail it [default: 300]
   --json               print one JSON object per input and a summary object,
                        one a line, instead of the human summary
   -h, --help           print this help and exit
@@ -72,6 +82,8 @@ pub enum Command {
     Help,
     /// `--version`.
     Version,
+    /// `tandem worker ...`.
+    Worker(WorkerCommand),
 }
 
 /// The settings of a run, all validated.
@@ -88,16 +100,8 @@ pub struct Options {
     pub timeline: Option<PathBuf>,
     /// `--json`: JSON lines instead of the human summary.
     pub json: bool,
-}
-
-/// A command line tandem does not understand: the one-line reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+    /// `--broker`, `--queue`, `--result-timeout`: send the work to a queue.
+    pub broker: Broker,
 }
 
 /// Where the images go without `--out`.
@@ -113,6 +117,7 @@ impl Default for Options {
             config: Config::new(DEFAULT_OUT_DIR),
             timeline: None,
             json: false,
+            broker: Broker::default(),
         }
     }
 }
@@ -149,107 +154,82 @@ pub fn url_lines(text: &str) -> impl Iterator<Item = String> + '_ {
 
 /// Parses the arguments that follow the program name.
 pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
+    let mut arguments = arguments.into_iter().peekable();
+    if arguments.peek().is_some_and(|first| first == "worker") {
+        arguments.next();
+        return worker_args::parse(arguments).map(Command::Worker);
+    }
     let mut options = Options::default();
-    let config = &mut options.config;
-    let mut arguments = arguments.into_iter();
-    let mut only_urls = false;
-    while let Some(argument) = arguments.next() {
-        let argument = argument
-            .into_string()
-            .map_err(|raw| UsageError(format!("argument {raw:?} is not valid UTF-8")))?;
-        if only_urls || !argument.starts_with('-') {
-            options.urls.push(argument);
-            continue;
-        }
-        // `--name=value` or `--name` (with its value, if any, next).
-        let (name, inline_value) = match argument.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
-            _ => (argument.as_str(), None),
-        };
-        let mut value = || -> Result<String, UsageError> {
-            match inline_value.clone() {
-                Some(value) => Ok(value),
-                None => arguments
-                    .next()
-                    .and_then(|value| value.into_string().ok())
-                    .ok_or_else(|| UsageError(format!("{name} needs a value"))),
+    let mut arguments = Arguments::new(arguments);
+    while let Some(argument) = arguments.next_argument() {
+        let (name, inline) = match argument? {
+            Argument::Positional(url) => {
+                options.urls.push(url);
+                continue;
             }
+            Argument::Option(name, inline) => (name, inline),
         };
+        let name = name.as_str();
+        let config = &mut options.config;
         match name {
-            "--" | "-h" | "--help" | "-V" | "--version" | "--fit" | "--json"
-                if inline_value.is_some() =>
-            {
-                return Err(UsageError(format!("{name} takes no value")));
+            "-h" | "--help" => return no_value(name, inline).map(|()| Command::Help),
+            "-V" | "--version" => return no_value(name, inline).map(|()| Command::Version),
+            "--fit" => {
+                no_value(name, inline)?;
+                config.resize.fit = Fit::Contain;
             }
-            "--" => only_urls = true,
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--urls" => options.urls_file = Some(PathBuf::from(value()?)),
-            "--out" => config.out_dir = PathBuf::from(non_empty(name, value()?)?),
-            "--size" => (config.resize.width, config.resize.height) = size(&value()?)?,
-            "--fit" => config.resize.fit = Fit::Contain,
-            "--max-side" => {
-                let side = Some(positive(name, &value()?)?);
-                let limits = &mut config.resize.limits;
-                (limits.max_image_width, limits.max_image_height) = (side, side);
+            "--json" => {
+                no_value(name, inline)?;
+                options.json = true;
             }
-            "--workers" => config.workers = positive(name, &value()?)?,
-            "--concurrency" => config.concurrency = positive(name, &value()?)?,
-            "--mode" => config.mode = mode(&value()?)?,
-            "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
-            "--json" => options.json = true,
+            _ if VALUE_OPTIONS.contains(&name) || Broker::OPTIONS.contains(&name) => {
+                let value = arguments.value(name, inline)?;
+                option(&mut options, name, value)?;
+            }
             _ => return Err(UsageError(format!("unknown option '{name}'"))),
         }
     }
     Ok(Command::Run(Box::new(options)))
 }
 
-/// `WxH`, both at least 1: `128x128`.
-fn size(text: &str) -> Result<(u32, u32), UsageError> {
-    let bad = || {
-        UsageError(format!(
-            "--size wants WxH with W, H ≥ 1, like 128x128, not '{text}'"
-        ))
-    };
-    let (width, height) = text.split_once(['x', 'X']).ok_or_else(bad)?;
-    let side = |side: &str| side.parse::<u32>().ok().filter(|&side| side > 0);
-    match (side(width), side(height)) {
-        (Some(width), Some(height)) => Ok((width, height)),
-        _ => Err(bad()),
-    }
-}
+/// The options of `tandem` that take a value (besides [`Broker::OPTIONS`]).
+const VALUE_OPTIONS: [&str; 8] = [
+    "--urls",
+    "--out",
+    "--size",
+    "--max-side",
+    "--workers",
+    "--concurrency",
+    "--mode",
+    "--timeline",
+];
 
-/// A whole number of at least 1.
-fn positive<N: std::str::FromStr + PartialOrd + From<u8>>(
-    name: &str,
-    text: &str,
-) -> Result<N, UsageError> {
-    text.parse::<N>()
-        .ok()
-        .filter(|number| *number >= N::from(1))
-        .ok_or_else(|| UsageError(format!("{name} wants a whole number ≥ 1, not '{text}'")))
-}
-
-fn mode(text: &str) -> Result<Mode, UsageError> {
-    match text {
-        "pipeline" => Ok(Mode::Pipeline),
-        "batch" => Ok(Mode::Batch),
-        _ => Err(UsageError(format!(
-            "--mode wants 'pipeline' or 'batch', not '{text}'"
-        ))),
+/// An option with a value.
+fn option(options: &mut Options, name: &str, value: String) -> Result<(), UsageError> {
+    let config = &mut options.config;
+    match name {
+        "--urls" => options.urls_file = Some(PathBuf::from(value)),
+        "--out" => config.out_dir = PathBuf::from(non_empty(name, value)?),
+        "--size" => (config.resize.width, config.resize.height) = size(&value)?,
+        "--max-side" => {
+            let side = Some(positive(name, &value)?);
+            let limits = &mut config.resize.limits;
+            (limits.max_image_width, limits.max_image_height) = (side, side);
+        }
+        "--workers" => config.workers = positive(name, &value)?,
+        "--concurrency" => config.concurrency = positive(name, &value)?,
+        "--mode" => config.mode = mode(&value)?,
+        "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value)?)),
+        _ if options.broker.option(name, &value)? => {}
+        _ => return Err(UsageError(format!("unknown option '{name}'"))),
     }
-}
-
-fn non_empty(name: &str, value: String) -> Result<String, UsageError> {
-    if value.is_empty() {
-        return Err(UsageError(format!("{name} needs a non-empty value")));
-    }
-    Ok(value)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tandem::pipeline::Mode;
 
     fn run(arguments: &[&str]) -> Result<Options, UsageError> {
         match parse(arguments.iter().map(OsString::from))? {

@@ -7,6 +7,9 @@
 //! it (`--timeline`).
 
 pub mod args;
+pub mod command_line;
 pub mod progress;
 pub mod summary;
 pub mod timeline;
+pub mod worker_args;
+pub mod worker_lines;

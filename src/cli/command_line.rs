@@ -1,0 +1,183 @@
+//! The grammar both commands share, `tandem` and `tandem worker`: options
+//! with values, and the checks on those values.
+//!
+//! # Why apart
+//!
+//! The two commands take different options but read them the same way,
+//! and several options (`--workers`, `--concurrency`, `--max-side`,
+//! `--broker`, `--queue`) mean the same thing in both. One walker and one
+//! set of value checks keep their error messages identical.
+//!
+//! # How
+//!
+//! [`Arguments`] yields each argument as a positional one or an option; an
+//! option takes its value from the next argument (`--out DIR`) or after `=`
+//! (`--out=DIR`); `--` makes every later argument positional.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::time::Duration;
+
+use tandem::pipeline::Mode;
+
+/// A command line tandem does not understand: the one-line reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One argument.
+pub enum Argument {
+    /// Not an option (or after `--`).
+    Positional(String),
+    /// `--name` or `--name=value`: the name, and the value after `=`.
+    Option(String, Option<String>),
+}
+
+/// The arguments of a command line, one at a time.
+pub struct Arguments<I> {
+    arguments: I,
+    only_positional: bool,
+}
+
+impl<I: Iterator<Item = OsString>> Arguments<I> {
+    /// Walks `arguments` (the program name already skipped).
+    pub fn new(arguments: impl IntoIterator<IntoIter = I>) -> Arguments<I> {
+        Arguments {
+            arguments: arguments.into_iter(),
+            only_positional: false,
+        }
+    }
+
+    /// The next argument; `--` is consumed here.
+    pub fn next_argument(&mut self) -> Option<Result<Argument, UsageError>> {
+        loop {
+            let argument = match self.arguments.next()?.into_string() {
+                Ok(argument) => argument,
+                Err(raw) => {
+                    let error = format!("argument {raw:?} is not valid UTF-8");
+                    return Some(Err(UsageError(error)));
+                }
+            };
+            if self.only_positional || !argument.starts_with('-') {
+                return Some(Ok(Argument::Positional(argument)));
+            }
+            let (name, inline) = match argument.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
+                _ => (argument.as_str(), None),
+            };
+            if name == "--" {
+                if let Err(err) = no_value(name, inline) {
+                    return Some(Err(err));
+                }
+                self.only_positional = true;
+                continue;
+            }
+            return Some(Ok(Argument::Option(name.to_string(), inline)));
+        }
+    }
+
+    /// The value of option `name`: `inline` (after `=`), or the next argument.
+    pub fn value(&mut self, name: &str, inline: Option<String>) -> Result<String, UsageError> {
+        match inline {
+            Some(value) => Ok(value),
+            None => self
+                .arguments
+                .next()
+                .and_then(|value| value.into_string().ok())
+                .ok_or_else(|| UsageError(format!("{name} needs a value"))),
+        }
+    }
+}
+
+/// Checks that a flag was not given a value (`--json=yes`).
+pub fn no_value(name: &str, inline: Option<String>) -> Result<(), UsageError> {
+    match inline {
+        Some(_) => Err(UsageError(format!("{name} takes no value"))),
+        None => Ok(()),
+    }
+}
+
+/// `WxH`, both at least 1: `128x128`.
+pub fn size(text: &str) -> Result<(u32, u32), UsageError> {
+    let bad = || {
+        UsageError(format!(
+            "--size wants WxH with W, H ≥ 1, like 128x128, not '{text}'"
+        ))
+    };
+    let (width, height) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let side = |side: &str| side.parse::<u32>().ok().filter(|&side| side > 0);
+    match (side(width), side(height)) {
+        (Some(width), Some(height)) => Ok((width, height)),
+        _ => Err(bad()),
+    }
+}
+
+/// A whole number of at least 1.
+pub fn positive<N: std::str::FromStr + PartialOrd + From<u8>>(
+    name: &str,
+    text: &str,
+) -> Result<N, UsageError> {
+    text.parse::<N>()
+        .ok()
+        .filter(|number| *number >= N::from(1))
+        .ok_or_else(|| UsageError(format!("{name} wants a whole number ≥ 1, not '{text}'")))
+}
+
+/// A number of seconds above zero, fractions allowed: `2`, `0.5`.
+pub fn seconds(name: &str, text: &str) -> Result<Duration, UsageError> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "{name} wants a number of seconds > 0, not '{text}'"
+            ))
+        })
+}
+
+/// `pipeline` or `batch`.
+pub fn mode(text: &str) -> Result<Mode, UsageError> {
+    match text {
+        "pipeline" => Ok(Mode::Pipeline),
+        "batch" => Ok(Mode::Batch),
+        _ => Err(UsageError(format!(
+            "--mode wants 'pipeline' or 'batch', not '{text}'"
+        ))),
+    }
+}
+
+/// The value, unless it is empty.
+pub fn non_empty(name: &str, value: String) -> Result<String, UsageError> {
+    if value.is_empty() {
+        return Err(UsageError(format!("{name} needs a non-empty value")));
+    }
+    Ok(value)
+}
+
+/// A `redis://` URL for `--broker` (or `TANDEM_BROKER`).
+#[cfg(feature = "celery")]
+pub fn broker(name: &str, text: &str) -> Result<tandem::redis::RedisUrl, UsageError> {
+    tandem::redis::RedisUrl::parse(text).map_err(|err| UsageError(format!("{name}: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_positive_and_finite() {
+        assert_eq!(seconds("--t", "0.5").unwrap(), Duration::from_millis(500));
+        for bad in ["0", "-1", "inf", "NaN", "soon"] {
+            assert!(
+                seconds("--t", bad).unwrap_err().0.starts_with("--t wants"),
+                "{bad}"
+            );
+        }
+    }
+}

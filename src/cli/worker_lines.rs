@@ -1,0 +1,116 @@
+//! What `tandem worker` prints: a line per job on stderr, or with `--json`
+//! one JSON object per job on stdout; broker trouble always on stderr.
+
+use serde_json::json;
+use tandem::celery::{Job, WorkerEvent};
+
+use super::summary::printable;
+
+/// The line for `event`, and whether it goes to stdout (`--json` jobs).
+pub fn line(event: &WorkerEvent, json: bool) -> (String, bool) {
+    match event {
+        WorkerEvent::Done(job) if json => (job_json(job), true),
+        WorkerEvent::Done(job) => (job_human(job), false),
+        WorkerEvent::Ready => ("tandem worker: ready".to_string(), false),
+        WorkerEvent::Dropped(err) => (format!("tandem worker: dropped a message: {err}"), false),
+        WorkerEvent::Broker(err) => (format!("tandem worker: {err} (retrying)"), false),
+        WorkerEvent::Restored(count) => (
+            format!(
+                "tandem worker: {count} unacknowledged job(s) past the visibility timeout put back on their queue"
+            ),
+            false,
+        ),
+        WorkerEvent::Stopping => (
+            "tandem worker: stopping: finishing the jobs in flight (a second signal exits now)"
+                .to_string(),
+            false,
+        ),
+    }
+}
+
+fn job_human(job: &Job) -> String {
+    let id = job.task_id.as_deref().unwrap_or("(no id)");
+    let ms = job.elapsed.as_secs_f64() * 1000.0;
+    let again = if job.redelivered {
+        " (redelivered)"
+    } else {
+        ""
+    };
+    let url = printable(job.url.as_deref().unwrap_or("")).into_owned();
+    match &job.result {
+        Ok(answer) => format!(
+            "tandem worker: {id} ok {}x{} {} B in {ms:.1} ms{again} {url}",
+            answer.width, answer.height, answer.bytes
+        ),
+        Err(err) => {
+            let why = printable(&err.to_string()).into_owned();
+            format!("tandem worker: {id} FAILED in {ms:.1} ms{again}: {why} {url}")
+        }
+    }
+}
+
+fn job_json(job: &Job) -> String {
+    let mut line = json!({
+        "task_id": job.task_id,
+        "url": job.url,
+        "ok": job.result.is_ok(),
+        "ms": job.elapsed.as_secs_f64() * 1000.0,
+        "redelivered": job.redelivered,
+    });
+    match &job.result {
+        Ok(answer) => {
+            line["key"] = json!(answer.key);
+            line["width"] = json!(answer.width);
+            line["height"] = json!(answer.height);
+            line["bytes"] = json!(answer.bytes);
+        }
+        Err(err) => {
+            line["exc_type"] = json!(err.exc_type);
+            line["exc_module"] = json!(err.exc_module);
+            line["error"] = json!(err.message);
+        }
+    }
+    line.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tandem::celery::RemoteError;
+
+    #[test]
+    fn a_failed_job_names_its_cause_in_both_forms() {
+        let job = Job {
+            task_id: Some("t1".into()),
+            url: Some("http://x/\u{1b}[31m".into()),
+            result: Err(RemoteError::tandem("DownloadError", "refused")),
+            elapsed: Duration::from_millis(3),
+            redelivered: true,
+        };
+        let (human, to_stdout) = line(&WorkerEvent::Done(job), false);
+        assert!(!to_stdout);
+        assert!(
+            human.contains("t1 FAILED") && human.contains("tandem.DownloadError: refused"),
+            "{human}"
+        );
+        assert!(
+            !human.contains('\u{1b}'),
+            "terminal escapes are not printed"
+        );
+        let job = Job {
+            task_id: None,
+            url: None,
+            result: Err(RemoteError::tandem("BadMessage", "x")),
+            elapsed: Duration::ZERO,
+            redelivered: false,
+        };
+        let (json, to_stdout) = line(&WorkerEvent::Done(job), true);
+        assert!(to_stdout);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (value["ok"].as_bool(), value["exc_type"].as_str()),
+            (Some(false), Some("BadMessage"))
+        );
+    }
+}
