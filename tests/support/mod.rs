@@ -13,3 +13,4 @@ pub mod images;
 pub mod json;
 pub mod redis_server;
 pub mod rng;
+pub mod workers;

@@ -1,0 +1,117 @@
+//! Workers for the broker tests, as child processes killed on drop:
+//! `tandem worker` (this crate's binary) and a Python Celery worker running
+//! `contrib/celery/tandem_tasks.py`.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use super::child::{KillOnDrop, skip};
+
+/// `contrib/celery`, where the Python app is.
+pub fn contrib_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("contrib/celery")
+}
+
+/// Starts `tandem worker --broker <url> --workers 1 <extra...>`, its
+/// output discarded (or inherited with TANDEM_TEST_VERBOSE=1).
+pub fn tandem_worker(broker: &str, extra: &[&str]) -> KillOnDrop {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
+    command
+        .args(["worker", "--broker", broker, "--workers", "1"])
+        .args(extra)
+        .env_remove("TANDEM_BROKER");
+    KillOnDrop::spawn("tandem worker", quiet(&mut command))
+}
+
+/// Whether python3 can import celery, redis and PIL; if not, says so
+/// (see [`skip`]) and returns false.
+pub fn python_celery_available(test: &str) -> bool {
+    let imports = Command::new("python3")
+        .args(["-c", "import celery, redis, PIL"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !imports {
+        skip(test, "python3 with celery[redis] and pillow");
+    }
+    imports
+}
+
+/// Starts a Python Celery worker (one process, `-P solo`) on `queue`.
+pub fn celery_worker(broker: &str, queue: &str, visibility_timeout: &str) -> KillOnDrop {
+    let mut command = Command::new("python3");
+    command
+        .args(["-m", "celery", "-A", "tandem_tasks", "worker", "-P", "solo"])
+        .args(["-Q", queue, "--loglevel", "WARNING", "--without-heartbeat"])
+        .args(["--without-gossip", "--without-mingle"])
+        .current_dir(contrib_dir())
+        .env("TANDEM_BROKER", broker)
+        .env("TANDEM_VISIBILITY_TIMEOUT", visibility_timeout);
+    KillOnDrop::spawn("celery worker", quiet(&mut command))
+}
+
+/// Runs a Python program with `contrib/celery` importable and the broker
+/// in `TANDEM_BROKER`; returns its stdout, panicking with its stderr if it
+/// fails.
+pub fn python(broker: &str, program: &str) -> String {
+    let output = Command::new("timeout")
+        .args(["120", "python3", "-c", program])
+        .current_dir(contrib_dir())
+        .env("TANDEM_BROKER", broker)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "python failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+fn quiet(command: &mut Command) -> &mut Command {
+    if std::env::var_os("TANDEM_TEST_VERBOSE").is_none() {
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+    }
+    command
+}
+
+/// Runs `tandem <args>` to its end (at most 120 s, then killed by
+/// `timeout`): its exit code, stdout and stderr.
+pub fn tandem_run(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new("timeout")
+        .arg("120")
+        .arg(env!("CARGO_BIN_EXE_tandem"))
+        .args(args)
+        .env_remove("TANDEM_BROKER")
+        .output()
+        .expect("run tandem");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A fresh, empty directory under the system's temporary directory.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tandem-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the scratch directory");
+    dir
+}
+
+/// The (width, height) of a PNG file, from its IHDR.
+pub fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    let word =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    (word(16), word(20))
+}
