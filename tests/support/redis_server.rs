@@ -80,3 +80,50 @@ impl RedisServer {
         *self = RedisServer::start_on(self.port);
     }
 }
+
+impl RedisServer {
+    /// Waits (at most 60 s) until at least `count` clients are blocked in
+    /// BRPOP: that many workers are ready to take a job.
+    pub fn wait_for_consumers(&self, count: usize) {
+        let started = Instant::now();
+        while self.clients_in_brpop() < count {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "fewer than {count} workers are consuming"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// How many clients are in BRPOP now, from `CLIENT LIST` (read with
+    /// std, so that this helper needs no feature of the crate).
+    fn clients_in_brpop(&self) -> usize {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return 0;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        if stream
+            .write_all(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n")
+            .is_err()
+        {
+            return 0;
+        }
+        let mut reply = Vec::new();
+        let mut chunk = [0u8; 4096];
+        // A bulk string: `$<n>\r\n<n bytes>\r\n`; read until it is whole.
+        while let Ok(read @ 1..) = stream.read(&mut chunk) {
+            reply.extend_from_slice(&chunk[..read]);
+            let text = String::from_utf8_lossy(&reply);
+            let whole = text.split_once("\r\n").is_some_and(|(head, body)| {
+                head[1..]
+                    .parse::<usize>()
+                    .is_ok_and(|n| body.len() >= n + 2)
+            });
+            if whole || reply.len() > 1 << 20 {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&reply).matches("cmd=brpop").count()
+    }
+}

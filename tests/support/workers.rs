@@ -15,12 +15,24 @@ pub fn contrib_dir() -> PathBuf {
 /// Starts `tandem worker --broker <url> --workers 1 <extra...>`, its
 /// output discarded (or inherited with TANDEM_TEST_VERBOSE=1).
 pub fn tandem_worker(broker: &str, extra: &[&str]) -> KillOnDrop {
+    KillOnDrop::spawn("tandem worker", quiet(&mut worker_command(broker, extra)))
+}
+
+/// [`tandem_worker`] with `--json`, its job lines written to `log`.
+pub fn tandem_worker_logged(broker: &str, extra: &[&str], log: &std::path::Path) -> KillOnDrop {
+    let file = std::fs::File::create(log).expect("create the worker's log");
+    let mut command = worker_command(broker, extra);
+    command.arg("--json").stdout(file).stderr(Stdio::null());
+    KillOnDrop::spawn("tandem worker", &mut command)
+}
+
+fn worker_command(broker: &str, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
     command
         .args(["worker", "--broker", broker, "--workers", "1"])
         .args(extra)
         .env_remove("TANDEM_BROKER");
-    KillOnDrop::spawn("tandem worker", quiet(&mut command))
+    command
 }
 
 /// Whether python3 can import celery, redis and PIL; if not, says so

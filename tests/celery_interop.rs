@@ -1,0 +1,151 @@
+//! Interoperability with Python Celery, both ways, through a real
+//! redis-server: a Python client (`send_task`, `AsyncResult.get`) served by
+//! `tandem worker`; `tandem --broker` served by Python Celery workers
+//! running `contrib/celery/tandem_tasks.py`; and a mixed fleet.
+//!
+//! Without python3 + celery[redis] + pillow (or redis-server) these tests
+//! say loudly that they were skipped; `TANDEM_REQUIRE_SERVICES=1` (as in
+//! `.ci/run`) makes that a failure instead.
+#![cfg(feature = "celery")]
+
+mod support;
+
+use serde_json::Value;
+use support::redis_server::RedisServer;
+use support::workers::{
+    celery_worker, png_size, python, python_celery_available, scratch_dir, tandem_run,
+    tandem_worker, tandem_worker_logged,
+};
+
+fn services(test: &str) -> Option<RedisServer> {
+    let redis = RedisServer::start(test)?;
+    python_celery_available(test).then_some(redis)
+}
+
+#[test]
+fn a_python_client_is_served_by_a_tandem_worker() {
+    let Some(redis) = services("a_python_client_is_served_by_a_tandem_worker") else {
+        return;
+    };
+    let demo = tandem::demo::Server::start().unwrap();
+    let _worker = tandem_worker(&redis.url(), &[]);
+    let image = demo.url("/image/jpeg?w=60&h=40&seed=3");
+    let refused = format!(
+        "http://127.0.0.1:{}/a.png",
+        support::hostile_server::refused_port()
+    );
+    let program = format!(
+        r#"
+import json
+from tandem_tasks import app
+ok = app.send_task("tandem.resize", args=["{image}"], kwargs={{"width": 24, "height": 16}}, queue="tandem")
+value = ok.get(timeout=60)
+png = app.backend.client.get(value["key"])
+bad = app.send_task("tandem.resize", args=["{refused}"], queue="tandem")
+try:
+    bad.get(timeout=60)
+    failure = None
+except Exception as err:
+    failure = [type(err).__name__, str(err)]
+print(json.dumps({{"value": value, "png": len(png), "failure": failure, "id": ok.id}}))
+"#
+    );
+    let printed: Value = serde_json::from_str(python(&redis.url(), &program).trim()).unwrap();
+    let value = &printed["value"];
+    assert_eq!(
+        (value["width"].as_u64(), value["height"].as_u64()),
+        (Some(24), Some(16))
+    );
+    assert_eq!(
+        (
+            value["source_width"].as_u64(),
+            value["source_height"].as_u64()
+        ),
+        (Some(60), Some(40))
+    );
+    assert_eq!(value["url"], image.as_str());
+    assert_eq!(
+        value["key"],
+        format!("tandem:png:{}", printed["id"].as_str().unwrap())
+    );
+    assert_eq!(value["bytes"], printed["png"]);
+    // Python raised an exception named after the cause, with tandem's message.
+    assert_eq!(printed["failure"][0], "DownloadError", "{printed}");
+    assert!(
+        printed["failure"][1]
+            .as_str()
+            .unwrap()
+            .contains("download failed"),
+        "{printed}"
+    );
+}
+
+/// Runs `tandem --broker` over `count` small demo images at 20x30 and
+/// checks every output.
+fn run_through_broker(broker: &str, name: &str, count: usize) {
+    let demo = tandem::demo::Server::start().unwrap();
+    let out = scratch_dir(name);
+    let urls: Vec<String> = (0..count)
+        .map(|i| demo.url(&format!("/image/png?w={}&h=30&seed={i}", 50 + i)))
+        .collect();
+    let mut args = vec![
+        "--broker",
+        broker,
+        "--out",
+        out.to_str().unwrap(),
+        "--size",
+        "20x30",
+    ];
+    args.extend(urls.iter().map(String::as_str));
+    let (code, stdout, stderr) = tandem_run(&args);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    for index in 0..count {
+        assert_eq!(
+            png_size(&out.join(format!("resized_{index}.png"))),
+            (20, 30)
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        count,
+        "one file per input"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn tandem_broker_is_served_by_python_workers() {
+    let Some(redis) = services("tandem_broker_is_served_by_python_workers") else {
+        return;
+    };
+    let _python = celery_worker(&redis.url(), "tandem", "3600");
+    redis.wait_for_consumers(1);
+    run_through_broker(&redis.url(), "python-served", 4);
+}
+
+#[test]
+fn a_mixed_fleet_serves_one_queue() {
+    let Some(redis) = services("a_mixed_fleet_serves_one_queue") else {
+        return;
+    };
+    let _python = celery_worker(&redis.url(), "tandem", "3600");
+    redis.wait_for_consumers(1);
+    let log = scratch_dir("mixed-fleet-log").join("tandem-worker.jsonl");
+    let mut tandem = tandem_worker_logged(&redis.url(), &["--concurrency", "1"], &log);
+    redis.wait_for_consumers(2);
+    let total = 12;
+    run_through_broker(&redis.url(), "mixed-fleet", total);
+    tandem.signal("TERM");
+    assert_eq!(
+        tandem.wait_for_exit(std::time::Duration::from_secs(10)),
+        Some(Some(0))
+    );
+    let by_tandem = std::fs::read_to_string(&log).unwrap().lines().count();
+    // Both kinds of worker took jobs from the one queue (the Python worker
+    // was waiting first, so it took at least the first).
+    assert!(
+        0 < by_tandem && by_tandem < total,
+        "tandem served {by_tandem} of {total}"
+    );
+    std::fs::remove_dir_all(log.parent().unwrap()).unwrap();
+}
