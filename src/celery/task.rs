@@ -22,7 +22,7 @@ use super::RemoteError;
 use crate::http;
 use crate::pipeline::ItemError;
 use crate::redis::{self, Client};
-use crate::resize::{self, Fit, Settings};
+use crate::resize::{self, Fit, Processed, Settings};
 
 /// The task's registered name.
 pub const NAME: &str = "tandem.resize";
@@ -136,7 +136,9 @@ impl Answer {
 }
 
 /// Runs the task: downloads on the loop, resizes on `pool`, stores the PNG
-/// for `expires`. Every failure is a [`RemoteError`] naming its cause.
+/// for `expires`. Every failure of the task is a [`RemoteError`] naming
+/// its cause; a failure to store the PNG is the broker's, not the task's
+/// (the outer `Err`): the job is then left unacknowledged, to be done again.
 pub async fn run(
     id: &str,
     request: &Request,
@@ -145,34 +147,45 @@ pub async fn run(
     base: &Settings,
     redis: &Client,
     expires: Duration,
-) -> Result<Answer, RemoteError> {
-    let response = http
-        .get(&request.url)
-        .await
-        .map_err(|err| failure(&ItemError::Download(err)))?;
-    if !response.is_success() {
-        return Err(failure(&ItemError::HttpStatus(response.status())));
-    }
-    let body = response.into_body();
-    let settings = request.settings(base);
-    let processed = match pool.run(move || resize::process(&body, &settings)).await {
-        Ok(Ok(processed)) => processed,
-        Ok(Err(err)) => return Err(failure(&ItemError::Image(err))),
-        Err(err) => return Err(failure(&ItemError::Job(err))),
+) -> Result<Result<Answer, RemoteError>, redis::Error> {
+    let processed = match resized(request, http, pool, base).await {
+        Ok(processed) => processed,
+        Err(err) => return Ok(Err(err)),
     };
     let key = png_key(id);
     let seconds = expires.as_secs().max(1).to_string();
     let stored = redis
         .command(&[b"SETEX", key.as_bytes(), seconds.as_bytes(), &processed.png])
         .await;
-    stored.map_err(|err: redis::Error| RemoteError::tandem("StoreError", err.to_string()))?;
-    Ok(Answer {
+    stored?;
+    Ok(Ok(Answer {
         key,
         width: processed.output_size.0,
         height: processed.output_size.1,
         bytes: processed.png.len(),
         source: Some(processed.source_size),
-    })
+    }))
+}
+
+/// Downloads on the loop and resizes on the pool.
+async fn resized(
+    request: &Request,
+    http: &http::Client,
+    pool: &crate::CpuPool,
+    base: &Settings,
+) -> Result<Processed, RemoteError> {
+    let response = http.get(&request.url).await;
+    let response = response.map_err(|err| failure(&ItemError::Download(err)))?;
+    if !response.is_success() {
+        return Err(failure(&ItemError::HttpStatus(response.status())));
+    }
+    let body = response.into_body();
+    let settings = request.settings(base);
+    match pool.run(move || resize::process(&body, &settings)).await {
+        Ok(Ok(processed)) => Ok(processed),
+        Ok(Err(err)) => Err(failure(&ItemError::Image(err))),
+        Err(err) => Err(failure(&ItemError::Job(err))),
+    }
 }
 
 /// A pipeline stage's error as the exception a Python caller sees: the

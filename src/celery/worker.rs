@@ -178,6 +178,9 @@ pub async fn serve(
     Ok(())
 }
 
+/// A job's URL (if the call was valid) and outcome.
+type Ran = (Option<String>, Result<Answer, RemoteError>);
+
 /// What the consumers of one worker share.
 struct Worker<'a, F> {
     config: &'a WorkerConfig,
@@ -226,7 +229,11 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         if let Err(err) = unacked::record(&self.client, &delivery).await {
             self.emit(WorkerEvent::Broker(err));
         }
-        let (url, result) = self.run(&delivery).await;
+        let (url, result) = match self.run(&delivery).await {
+            Ok(ran) => ran,
+            // Not acknowledged: the job will be done again.
+            Err(err) => return self.emit(WorkerEvent::Broker(err)),
+        };
         if let Some(id) = &delivery.id {
             let outcome = match &result {
                 Ok(answer) => Outcome::Success(answer.to_json(url.as_deref().unwrap_or(""))),
@@ -251,15 +258,16 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         }));
     }
 
-    /// The task the message asks for, if it is one this worker runs.
-    async fn run(&self, delivery: &Delivery) -> (Option<String>, Result<Answer, RemoteError>) {
+    /// The task the message asks for, if it is one this worker runs: the
+    /// URL and the outcome; `Err` if Redis failed meanwhile.
+    async fn run(&self, delivery: &Delivery) -> Result<Ran, redis::Error> {
         let call = match &delivery.call {
             Ok(call) => call,
-            Err(err) => return (None, Err(err.clone())),
+            Err(err) => return Ok((None, Err(err.clone()))),
         };
         let request = match checked(call, delivery.id.as_deref()) {
             Ok(request) => request,
-            Err(err) => return (None, Err(err)),
+            Err(err) => return Ok((None, Err(err))),
         };
         let id = delivery.id.as_deref().unwrap_or_default();
         let config = self.config;
@@ -272,8 +280,8 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
             &self.client,
             config.result_expires,
         )
-        .await;
-        (Some(request.url), answer)
+        .await?;
+        Ok((Some(request.url), answer))
     }
 
     fn stopped(&self) -> bool {

@@ -12,8 +12,8 @@
 //! across an `await`).
 //!
 //! When Redis restarts, every connection fails at its next use. The failed
-//! connection is dropped, and the command is sent once more on a new
-//! connection; making that connection is retried with a growing pause
+//! connection and the idle ones are dropped, and the command is sent once
+//! more on a new connection; making that connection is retried with a growing pause
 //! (50 ms, doubling, at most 2 s) for at most `reconnect_for`, then the
 //! last error is returned. Sending a command twice is safe for every
 //! command here except that a BRPOP whose reply was lost may lose its
@@ -91,7 +91,12 @@ impl Client {
         loop {
             let mut connection = self.connection().await?;
             match connection.command_blocking(args, blocks_for).await {
-                Err(err) if err.is_transient() && !retried => retried = true,
+                Err(err) if err.is_transient() && !retried => {
+                    // The server went away: the idle connections are as
+                    // dead as this one.
+                    self.idle.borrow_mut().clear();
+                    retried = true;
+                }
                 Err(err) if err.is_connection() => return Err(err),
                 result => {
                     self.put_back(connection);
@@ -108,7 +113,12 @@ impl Client {
         loop {
             let mut connection = self.connection().await?;
             match connection.pipeline(commands).await {
-                Err(err) if err.is_transient() && !retried => retried = true,
+                Err(err) if err.is_transient() && !retried => {
+                    // The server went away: the idle connections are as
+                    // dead as this one.
+                    self.idle.borrow_mut().clear();
+                    retried = true;
+                }
                 Err(err) if err.is_connection() => return Err(err),
                 result => {
                     self.put_back(connection);

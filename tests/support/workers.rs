@@ -82,7 +82,8 @@ pub fn python(broker: &str, program: &str) -> String {
     stdout
 }
 
-fn quiet(command: &mut Command) -> &mut Command {
+/// Discards the output unless TANDEM_TEST_VERBOSE is set.
+pub fn quiet(command: &mut Command) -> &mut Command {
     if std::env::var_os("TANDEM_TEST_VERBOSE").is_none() {
         command.stdout(Stdio::null()).stderr(Stdio::null());
     }
