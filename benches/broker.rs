@@ -21,9 +21,12 @@
 //! no overlap hides the queue: its difference per image is the round trip
 //! a task adds (LPUSH, BRPOP, unacked, result, PUBLISH, GET of the PNG).
 
+// The tests' helpers, shared rather than copied; the bench uses a few.
+#[allow(dead_code)]
 #[path = "../tests/support/child.rs"]
 mod child;
 mod common;
+#[allow(dead_code)]
 #[path = "../tests/support/redis_server.rs"]
 mod redis_server;
 
