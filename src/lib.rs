@@ -17,6 +17,7 @@
 //! | aiohttp `session.get(url)`               | [`http::get`], [`http::Client`]          | `src/http/` |
 //! | Pillow `Image.open(..).resize((128, 128))` | `resize::process` (feature `image`)      | `src/resize/` |
 //! | the article's download-and-resize program | `pipeline::run` (feature `image`)         | `src/pipeline/` |
+//! | the article's "for more, use Celery": a task queue on Redis | `celery::serve` (`tandem worker`), `celery::run_through_broker` (`tandem --broker`), `redis::Client` (feature `celery`) | `src/celery/`, `src/redis/` |
 //!
 //! And the pieces that make it run anywhere:
 //!
@@ -26,6 +27,7 @@
 //! | [`spin`] | how the loop waits awake for a CPU job's answer instead of sleeping (chapter 1) |
 //! | `wait` (private) | "listen, then check again": how the semaphore and the pool's full queue wait without missing a wakeup |
 //! | [`json`] | JSON string literals for the demo server and the CLI's `--json` |
+//! | [`net`] | resolving a host and connecting, shared by the HTTP and Redis clients |
 //!
 //! The `tandem` binary (`src/main.rs`, `src/cli/`) is the main job on the
 //! command line; the tutorial chapters are in `docs/`.

@@ -166,6 +166,7 @@ impl<F: FnMut(Event)> Sender<'_, F> {
             fit: resize.fit != crate::resize::Fit::Exact,
         };
         let id = super::uuid4();
+        // ANCHOR: send_twice
         let mut outcome = None;
         for _attempt in 0..2 {
             self.send(&id, &request).await?;
@@ -174,6 +175,7 @@ impl<F: FnMut(Event)> Sender<'_, F> {
                 break;
             }
         }
+        // ANCHOR_END: send_twice
         let value = match outcome {
             Some(Outcome::Success(value)) => value,
             Some(Outcome::Failure(err)) => return Err(Box::new(err)),

@@ -97,6 +97,7 @@ pub async fn sweep(client: &Client, visibility: Duration) -> Result<usize, redis
             expire.as_bytes(),
         ])
         .await?;
+    // ANCHOR: sweep
     if locked == Reply::Nil {
         return Ok(0);
     }
@@ -115,6 +116,7 @@ pub async fn sweep(client: &Client, visibility: Duration) -> Result<usize, redis
     let restored = restored?;
     released?;
     Ok(restored)
+    // ANCHOR_END: sweep
 }
 
 async fn restore_older_than(client: &Client, visibility: Duration) -> Result<usize, redis::Error> {

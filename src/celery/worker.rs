@@ -222,6 +222,7 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
     /// Takes one message through: record, run, store, acknowledge.
     async fn handle(&self, bytes: &[u8]) {
         let started = Instant::now();
+        // ANCHOR: handle
         let delivery = match message::decode(bytes) {
             Ok(delivery) => delivery,
             Err(err) => return self.emit(WorkerEvent::Dropped(err)),
@@ -248,6 +249,7 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         if let Err(err) = unacked::ack(&self.client, &delivery.delivery_tag).await {
             self.emit(WorkerEvent::Broker(err));
         }
+        // ANCHOR_END: handle
         let redelivered = delivery.raw.pointer("/headers/redelivered") == Some(&true.into());
         self.emit(WorkerEvent::Done(Job {
             task_id: delivery.id,
