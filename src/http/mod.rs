@@ -36,6 +36,7 @@
 //!    │ encode_request ──► write to Async<TcpStream>    request.rs
 //!    ▼
 //!  Async<TcpStream> ──read──► connection buffer        connection.rs
+//!    │ skip stray empty lines before the status line   status_line.rs
 //!    │ parse_response_head: status line                parse.rs
 //!    │   header fields (the grammar requests share)    fields.rs, headers.rs
 //!    │ framing: empty / Content-Length / chunked / EOF body.rs
@@ -74,6 +75,7 @@ pub mod parse;
 mod request;
 mod response;
 mod settings;
+pub mod status_line;
 #[cfg(feature = "tls")]
 mod tls;
 mod url;
