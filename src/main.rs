@@ -33,6 +33,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cli::args::{self, Command, Options, UsageError};
+use cli::out_dir;
 use cli::progress::Progress;
 use cli::{summary, timeline};
 use tandem::{PoolError, pipeline};
@@ -60,6 +61,8 @@ fn main() -> ExitCode {
 /// status says whether every input was saved.
 fn run(options: &Options) -> Result<ExitCode, Failure> {
     let mut urls = options.inputs()?;
+    // Refused now rather than at every image's save.
+    out_dir::probe(&options.config.out_dir)?;
     // With no input named, the demo server provides them. It stops when
     // `demo` is dropped, after the run.
     let demo = if options.wants_demo() {
@@ -99,7 +102,8 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
 /// Why the command stopped short: a command line it does not understand
 /// (exit status 2), or a run that could not start or finish (1).
 enum Failure {
-    /// Bad arguments, or an unreadable `--urls` file.
+    /// Bad arguments, an unreadable `--urls` file, an `--out` that cannot
+    /// be written.
     Usage(UsageError),
     /// The demo server could not start.
     DemoServer(io::Error),

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod chunked_split;
+pub mod cli_run;
 pub mod hostile_server;
 pub mod images;
 pub mod json;
