@@ -12,3 +12,5 @@ pub mod hostile_server;
 pub mod images;
 pub mod json;
 pub mod rng;
+#[cfg(feature = "tls")]
+pub mod tls_server;
