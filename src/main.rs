@@ -33,8 +33,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cli::args::{self, Command, Options, UsageError};
-use cli::out_dir;
 use cli::progress::Progress;
+use cli::{cacert, out_dir};
 use cli::{summary, timeline};
 use tandem::{PoolError, pipeline};
 
@@ -61,8 +61,12 @@ fn main() -> ExitCode {
 /// status says whether every input was saved.
 fn run(options: &Options) -> Result<ExitCode, Failure> {
     let mut urls = options.inputs()?;
+    let mut config = options.config.clone();
+    if let Some(path) = &options.cacert {
+        config.client = cacert::client(path)?;
+    }
     // Refused now rather than at every image's save.
-    out_dir::probe(&options.config.out_dir)?;
+    out_dir::probe(&config.out_dir)?;
     // With no input named, the demo server provides them. It stops when
     // `demo` is dropped, after the run.
     let demo = if options.wants_demo() {
@@ -79,7 +83,7 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     };
 
     let mut progress = Progress::on_stderr(urls.len());
-    let report = pipeline::run_blocking(urls, &options.config, |event| progress.on_event(event));
+    let report = pipeline::run_blocking(urls, &config, |event| progress.on_event(event));
     progress.finish();
     drop(demo);
     let report = report.map_err(Failure::CpuPool)?;
@@ -87,7 +91,7 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     if options.json {
         print_stdout(&summary::json_lines(&report));
     } else {
-        print_stdout(&summary::human(&report, &options.config.out_dir));
+        print_stdout(&summary::human(&report, &config.out_dir));
     }
     if let Some(path) = &options.timeline {
         timeline::write(&report, path).map_err(|err| Failure::Timeline(path.clone(), err))?;
@@ -102,8 +106,8 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
 /// Why the command stopped short: a command line it does not understand
 /// (exit status 2), or a run that could not start or finish (1).
 enum Failure {
-    /// Bad arguments, an unreadable `--urls` file, an `--out` that cannot
-    /// be written.
+    /// Bad arguments, an unreadable `--urls` or `--cacert` file, an `--out`
+    /// that cannot be written.
     Usage(UsageError),
     /// The demo server could not start.
     DemoServer(io::Error),

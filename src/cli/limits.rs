@@ -19,6 +19,7 @@
 //! | `--workers`           | [`MAX_WORKERS`]                              |
 //! | `--concurrency`       | [`MAX_CONCURRENCY`]                          |
 //! | `--urls`              | [`MAX_URLS_FILE_BYTES`]                      |
+//! | `--cacert`            | [`MAX_CACERT_FILE_BYTES`]                    |
 //!
 //! The output pixel bound is also the library's
 //! ([`Settings::max_output_pixels`](tandem::resize::Settings)), so the
@@ -42,6 +43,9 @@ pub const MAX_WORKERS: usize = 1024;
 pub const MAX_CONCURRENCY: usize = 10_000;
 /// The largest `--urls` file: 64 MiB, about a million URLs.
 pub const MAX_URLS_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest `--cacert` file: 16 MiB, a hundred times a system bundle.
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+pub const MAX_CACERT_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// `--size` against `--max-output-side` and `--max-output-pixels`.
 pub fn check_output_size(
