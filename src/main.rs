@@ -156,9 +156,42 @@ fn print_stdout(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cli::args::DEFAULT_OUT_DIR;
+    use cli::limits::{DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_PIXELS, MAX_WORKERS};
+    use tandem::pipeline::Config;
 
     #[test]
     fn the_help_states_how_many_demo_images_are_processed() {
         assert!(args::USAGE.contains(&format!("processes {DEMO_INPUTS} of its images")));
+    }
+
+    #[test]
+    fn the_help_states_the_real_defaults_and_bounds() {
+        let config = Config::new(DEFAULT_OUT_DIR);
+        let limits = &config.resize.limits;
+        for stated in [
+            format!("writable before any download [default: {DEFAULT_OUT_DIR}]"),
+            format!(
+                "--size WxH           output size in pixels [default: {}x{}]",
+                config.resize.width, config.resize.height
+            ),
+            format!(
+                "at most {MAX_CONCURRENCY} [default: {}]",
+                config.concurrency
+            ),
+            format!(
+                "decoding them [default: {}]",
+                limits.max_image_width.unwrap()
+            ),
+            format!("[default: {DEFAULT_MAX_OUTPUT_SIDE}]"),
+            format!(
+                "[default: {}, at most {MAX_OUTPUT_PIXELS}]",
+                config.resize.max_output_pixels
+            ),
+            format!("threads, at most {MAX_WORKERS}"),
+        ] {
+            assert!(args::USAGE.contains(&stated), "{stated}");
+        }
+        assert_eq!(limits.max_image_width, limits.max_image_height);
     }
 }

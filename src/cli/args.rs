@@ -23,12 +23,11 @@
 //! pipeline setting is a `Config` field plus one line in [`parse`].
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::PathBuf;
 
 use super::limits::{self, DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_PIXELS};
 use super::limits::{MAX_URLS_FILE_BYTES, MAX_WORKERS};
-pub use super::usage::{HINT, USAGE};
+pub use super::usage::{HINT, USAGE, UsageError};
 use tandem::pipeline::{Config, Mode};
 use tandem::resize::Fit;
 
@@ -61,16 +60,6 @@ pub struct Options {
     pub max_output_side: u32,
     /// `--cacert FILE`: the roots https trusts instead of the built-in ones.
     pub cacert: Option<PathBuf>,
-}
-
-/// A command line tandem does not understand: the one-line reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// Where the images go without `--out`.

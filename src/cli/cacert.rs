@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::args::UsageError;
+use super::usage::UsageError;
 use tandem::http::Client;
 
 /// A client with the default settings that trusts the roots in `path`.

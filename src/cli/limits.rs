@@ -29,7 +29,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use super::args::UsageError;
+use super::usage::UsageError;
 use tandem::resize::DEFAULT_MAX_ALLOC;
 
 /// The largest `--size` side allowed without `--max-output-side`.

@@ -18,7 +18,7 @@
 use std::fs;
 use std::path::Path;
 
-use super::args::UsageError;
+use super::usage::UsageError;
 
 /// Creates `dir` if missing and proves a file can be written in it.
 pub fn probe(dir: &Path) -> Result<(), UsageError> {

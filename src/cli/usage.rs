@@ -1,8 +1,13 @@
-//! The text of `tandem --help`, and the hint under every usage error.
+//! What a user is told about the command line: the text of `tandem
+//! --help`, the [`UsageError`] when a command line is wrong, and the hint
+//! under it.
 //!
-//! Kept apart from the parser (`args.rs`) so that each reads as one thing:
-//! this is what a user is told, that is how it is checked. A test here
-//! keeps every `[default: ...]` equal to the value the program really uses.
+//! Kept apart from the parser (`args.rs`) and the bounds (`limits.rs`), which
+//! both speak in these terms: this is what a user is told, they are how it
+//! is checked. A test in `main.rs` keeps every `[default: ...]` here equal to
+//! the value the program really uses.
+
+use std::fmt;
 
 /// The text of `tandem --help`.
 pub const USAGE: &str = "\
@@ -52,42 +57,12 @@ Exit status: 0 if every input was saved, 1 if any failed, 2 for usage errors
 /// The hint printed under every usage error.
 pub const HINT: &str = "try 'tandem --help'";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::args::DEFAULT_OUT_DIR;
-    use crate::cli::limits::{
-        DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_PIXELS, MAX_WORKERS,
-    };
-    use tandem::pipeline::Config;
+/// A command line tandem does not understand: the one-line reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
 
-    #[test]
-    fn the_help_states_the_real_defaults_and_bounds() {
-        let config = Config::new(DEFAULT_OUT_DIR);
-        let limits = &config.resize.limits;
-        for stated in [
-            format!("writable before any download [default: {DEFAULT_OUT_DIR}]"),
-            format!(
-                "--size WxH           output size in pixels [default: {}x{}]",
-                config.resize.width, config.resize.height
-            ),
-            format!(
-                "at most {MAX_CONCURRENCY} [default: {}]",
-                config.concurrency
-            ),
-            format!(
-                "decoding them [default: {}]",
-                limits.max_image_width.unwrap()
-            ),
-            format!("[default: {DEFAULT_MAX_OUTPUT_SIDE}]"),
-            format!(
-                "[default: {}, at most {MAX_OUTPUT_PIXELS}]",
-                config.resize.max_output_pixels
-            ),
-            format!("threads, at most {MAX_WORKERS}"),
-        ] {
-            assert!(USAGE.contains(&stated), "{stated}");
-        }
-        assert_eq!(limits.max_image_width, limits.max_image_height);
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
