@@ -263,6 +263,9 @@ fn help_and_version_exit_with_0() {
         "--concurrency",
         "--mode",
         "--max-side",
+        "--max-output-side",
+        "--max-output-pixels",
+        "--cacert",
         "--timeline",
         "--json",
     ] {

@@ -28,7 +28,7 @@
 //! *any* byte of a response came back, is retried once on a fresh
 //! connection. That is safe because GET and HEAD are idempotent, and the
 //! server provably sent no answer. The same holds when what came back on a
-//! reused connection is not a status line at all: leftovers of an earlier
+//! reused connection is no valid status line: leftovers of an earlier
 //! response, such as the body a server sends after a HEAD response against
 //! the rules, arriving after the connection was taken from the pool (bytes
 //! that arrive before are seen there, and the connection is dropped). Any
@@ -167,7 +167,8 @@ impl Client {
             let received_before = connection.received();
             let result = connection.exchange(method, &request, limits).await;
             // Stale: the server closed it while idle and sent nothing back,
-            // or sent leftovers of an earlier response, not a status line.
+            // or what came first was no valid status line (leftovers of an
+            // earlier response).
             let stale = method.is_idempotent()
                 && match &result {
                     Err(Error::Io(_)) => connection.received() == received_before,
