@@ -6,13 +6,15 @@
 
 mod support;
 
+use support::cli_run::{TempDir, text};
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::child::KillOnDrop;
 use support::hostile_server::{HostileServer, Step};
 use support::redis_server::RedisServer;
-use support::workers::{png_size, quiet, scratch_dir, tandem_worker};
+use support::workers::{png_size, quiet, tandem_worker};
 use tandem::redis::{Client, RedisUrl, Settings};
 
 /// An HTTP response carrying a real 30x20 PNG from the demo server.
@@ -31,22 +33,10 @@ fn png_response() -> Vec<u8> {
 
 /// `tandem --broker <url> --out <out> --size 16x16 <extra> <urls>` as a
 /// child process, output discarded.
-fn tandem_client(
-    broker: &str,
-    out: &std::path::Path,
-    extra: &[&str],
-    urls: &[String],
-) -> KillOnDrop {
+fn tandem_client(broker: &str, out: &TempDir, extra: &[&str], urls: &[String]) -> KillOnDrop {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
     command
-        .args([
-            "--broker",
-            broker,
-            "--out",
-            out.to_str().unwrap(),
-            "--size",
-            "16x16",
-        ])
+        .args(["--broker", broker, "--out", text(&out.0), "--size", "16x16"])
         .args(extra)
         .args(urls)
         .env_remove("TANDEM_BROKER");
@@ -87,7 +77,7 @@ fn a_job_of_a_killed_worker_is_redone_by_another() {
         demo.url("/image/png?w=40&h=30&seed=1"),
         demo.url("/image/jpeg?w=40&h=30&seed=2"),
     ];
-    let out = scratch_dir("killed-worker");
+    let out = TempDir::new("killed-worker");
     let mut first = tandem_worker(&redis.url(), &["--concurrency", "1"]);
     let mut client = tandem_client(&redis.url(), &out, &[], &urls);
     let redis_client = Client::new(RedisUrl::parse(&redis.url()).unwrap(), Settings::default());
@@ -104,18 +94,17 @@ fn a_job_of_a_killed_worker_is_redone_by_another() {
     assert_eq!(client.wait_for_exit(Duration::from_secs(60)), Some(Some(0)));
     for index in 0..urls.len() {
         assert_eq!(
-            png_size(&out.join(format!("resized_{index}.png"))),
+            png_size(&out.join(&format!("resized_{index}.png"))),
             (16, 16)
         );
     }
     assert_eq!(
-        std::fs::read_dir(&out).unwrap().count(),
+        std::fs::read_dir(&out.0).unwrap().count(),
         urls.len(),
         "exactly one output per input"
     );
     assert_eq!(image.accepted(), 2, "the stuck job was done once more");
     assert_eq!(hlen_unacked(&redis_client), 0);
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
@@ -135,7 +124,7 @@ fn a_run_survives_redis_restarting() {
     let urls: Vec<String> = (0..inputs)
         .map(|i| image.url(&format!("/{i}.png")))
         .collect();
-    let out = scratch_dir("redis-restart");
+    let out = TempDir::new("redis-restart");
     let _worker = tandem_worker(&redis.url(), &["--concurrency", "2"]);
     let mut client = tandem_client(&redis.url(), &out, &["--result-timeout", "3"], &urls);
     wait_until("a download in flight", || image.accepted() >= 1);
@@ -144,9 +133,8 @@ fn a_run_survives_redis_restarting() {
     let exit = client.wait_for_exit(Duration::from_secs(90));
     assert_eq!(exit, Some(Some(0)), "the run completes after the restart");
     assert_eq!(
-        std::fs::read_dir(&out).unwrap().count(),
+        std::fs::read_dir(&out.0).unwrap().count(),
         inputs,
         "exactly one output per input"
     );
-    std::fs::remove_dir_all(&out).unwrap();
 }

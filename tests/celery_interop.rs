@@ -10,11 +10,12 @@
 
 mod support;
 
+use support::cli_run::{TempDir, tandem, text};
+
 use serde_json::Value;
 use support::redis_server::RedisServer;
 use support::workers::{
-    celery_worker, png_size, python, python_celery_available, scratch_dir, tandem_run,
-    tandem_worker, tandem_worker_logged,
+    celery_worker, png_size, python, python_celery_available, tandem_worker, tandem_worker_logged,
 };
 
 fn services(test: &str) -> Option<RedisServer> {
@@ -84,33 +85,26 @@ print(json.dumps({{"value": value, "png": len(png), "failure": failure, "id": ok
 /// checks every output.
 fn run_through_broker(broker: &str, name: &str, count: usize) {
     let demo = tandem::demo::Server::start().unwrap();
-    let out = scratch_dir(name);
+    let out = TempDir::new(name);
     let urls: Vec<String> = (0..count)
         .map(|i| demo.url(&format!("/image/png?w={}&h=30&seed={i}", 50 + i)))
         .collect();
-    let mut args = vec![
-        "--broker",
-        broker,
-        "--out",
-        out.to_str().unwrap(),
-        "--size",
-        "20x30",
-    ];
+    let mut args = vec!["--broker", broker, "--out", text(&out.0), "--size", "20x30"];
     args.extend(urls.iter().map(String::as_str));
-    let (code, stdout, stderr) = tandem_run(&args);
+    let run = tandem(&args);
+    let (code, stdout, stderr) = (run.code, run.stdout, run.stderr);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     for index in 0..count {
         assert_eq!(
-            png_size(&out.join(format!("resized_{index}.png"))),
+            png_size(&out.join(&format!("resized_{index}.png"))),
             (20, 30)
         );
     }
     assert_eq!(
-        std::fs::read_dir(&out).unwrap().count(),
+        std::fs::read_dir(&out.0).unwrap().count(),
         count,
         "one file per input"
     );
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
@@ -130,7 +124,8 @@ fn a_mixed_fleet_serves_one_queue() {
     };
     let _python = celery_worker(&redis.url(), "tandem", "3600");
     redis.wait_for_consumers(1);
-    let log = scratch_dir("mixed-fleet-log").join("tandem-worker.jsonl");
+    let logs = TempDir::new("mixed-fleet-log");
+    let log = logs.join("tandem-worker.jsonl");
     let mut tandem = tandem_worker_logged(&redis.url(), &["--concurrency", "1"], &log);
     redis.wait_for_consumers(2);
     let total = 12;
@@ -147,5 +142,4 @@ fn a_mixed_fleet_serves_one_queue() {
         0 < by_tandem && by_tandem < total,
         "tandem served {by_tandem} of {total}"
     );
-    std::fs::remove_dir_all(log.parent().unwrap()).unwrap();
 }

@@ -5,12 +5,14 @@
 
 mod support;
 
+use support::cli_run::{TempDir, tandem, text};
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::hostile_server::{HostileServer, Step};
 use support::redis_server::RedisServer;
-use support::workers::{png_size, scratch_dir, tandem_run, tandem_worker};
+use support::workers::{png_size, tandem_worker};
 use tandem::celery::message::{Outgoing, encode};
 use tandem::celery::result::{Outcome, key, parse};
 use tandem::redis::{Client, RedisUrl, Settings};
@@ -54,18 +56,19 @@ fn tandem_broker_is_served_by_tandem_workers() {
         tandem_worker(&redis.url(), &["--concurrency", "2"]),
         tandem_worker(&redis.url(), &["--concurrency", "2"]),
     ];
-    let out = scratch_dir("broker-roundtrip");
+    let out = TempDir::new("broker-roundtrip");
     let urls = small_images(&demo, 6);
     let broker = redis.url();
-    let mut args = vec!["--broker", &broker, "--out", out.to_str().unwrap()];
+    let mut args = vec!["--broker", &broker, "--out", text(&out.0)];
     args.extend(["--size", "32x24", "--json", "--concurrency", "4"]);
     let url_args: Vec<&str> = urls.iter().map(String::as_str).collect();
     args.extend(url_args);
-    let (code, stdout, stderr) = tandem_run(&args);
+    let run = tandem(&args);
+    let (code, stdout, stderr) = (run.code, run.stdout, run.stderr);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     for index in 0..urls.len() {
         assert_eq!(
-            png_size(&out.join(format!("resized_{index}.png"))),
+            png_size(&out.join(&format!("resized_{index}.png"))),
             (32, 24)
         );
     }
@@ -79,7 +82,6 @@ fn tandem_broker_is_served_by_tandem_workers() {
     let redis_client = client(&redis.url());
     let unacked = tandem::block_on(redis_client.command(&[b"HLEN", b"unacked"])).unwrap();
     assert_eq!(unacked.integer(), Some(0));
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
@@ -188,23 +190,23 @@ fn with_no_worker_each_task_is_sent_twice_then_fails() {
     let Some(redis) = RedisServer::start("with_no_worker_each_task_is_sent_twice") else {
         return;
     };
-    let out = scratch_dir("broker-no-worker");
+    let out = TempDir::new("broker-no-worker");
     let url = redis.url();
     let args = [
         "--broker",
         &url,
         "--out",
-        out.to_str().unwrap(),
+        text(&out.0),
         "--result-timeout",
         "0.3",
         "http://127.0.0.1:9/a.png",
     ];
-    let (code, stdout, stderr) = tandem_run(&args);
+    let run = tandem(&args);
+    let (code, stdout, stderr) = (run.code, run.stdout, run.stderr);
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(stdout.contains("sent twice"), "{stdout}");
     let queued = tandem::block_on(client(&url).command(&[b"LLEN", b"tandem"])).unwrap();
     assert_eq!(queued.integer(), Some(2), "the task and its one resend");
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
@@ -219,10 +221,12 @@ fn a_broker_that_is_not_redis_is_a_clear_error() {
         .collect();
     let http = HostileServer::start(scripts);
     let url = http.url("").replace("http://", "redis://");
-    let (code, stdout, stderr) = tandem_run(&["--broker", &url, "http://127.0.0.1:9/a.png"]);
+    let run = tandem(&["--broker", &url, "http://127.0.0.1:9/a.png"]);
+    let (code, stdout, stderr) = (run.code, run.stdout, run.stderr);
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(stderr.contains("is this a Redis server?"), "{stderr}");
-    let (code, _, stderr) = tandem_run(&["worker", "--broker", &url]);
+    let run = tandem(&["worker", "--broker", &url]);
+    let (code, stderr) = (run.code, run.stderr);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("is this a Redis server?"), "{stderr}");
 }

@@ -15,20 +15,10 @@
 //! (`--out=DIR`); `--` makes every later argument positional.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::time::Duration;
 
+pub use super::usage::UsageError;
 use tandem::pipeline::Mode;
-
-/// A command line tandem does not understand: the one-line reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// One argument.
 pub enum Argument {

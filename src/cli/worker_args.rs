@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::command_line::{
     Argument, Arguments, UsageError, broker, no_value, non_empty, positive, seconds,
 };
+use super::limits::{MAX_CONCURRENCY, MAX_WORKERS, at_most};
 use tandem::celery::{BrokerConfig, DEFAULT_QUEUE, WorkerConfig, sweep_interval};
 use tandem::redis::RedisUrl;
 
@@ -148,8 +149,14 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<WorkerComm
                 match name {
                     "--broker" => options.broker = Some(broker(name, &value)?),
                     "--queue" => options.queue = Some(non_empty(name, value)?),
-                    "--workers" => options.workers = Some(positive(name, &value)?),
-                    "--concurrency" => options.concurrency = Some(positive(name, &value)?),
+                    "--workers" => {
+                        let workers = positive(name, &value)?;
+                        options.workers = Some(at_most(name, workers, MAX_WORKERS)?);
+                    }
+                    "--concurrency" => {
+                        let concurrency = positive(name, &value)?;
+                        options.concurrency = Some(at_most(name, concurrency, MAX_CONCURRENCY)?);
+                    }
                     "--visibility-timeout" => {
                         options.visibility_timeout = Some(seconds(name, &value)?);
                     }

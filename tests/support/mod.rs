@@ -8,9 +8,12 @@
 
 pub mod child;
 pub mod chunked_split;
+pub mod cli_run;
 pub mod hostile_server;
 pub mod images;
 pub mod json;
 pub mod redis_server;
 pub mod rng;
+#[cfg(feature = "tls")]
+pub mod tls_server;
 pub mod workers;

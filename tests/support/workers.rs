@@ -90,31 +90,6 @@ pub fn quiet(command: &mut Command) -> &mut Command {
     command
 }
 
-/// Runs `tandem <args>` to its end (at most 120 s, then killed by
-/// `timeout`): its exit code, stdout and stderr.
-pub fn tandem_run(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new("timeout")
-        .arg("120")
-        .arg(env!("CARGO_BIN_EXE_tandem"))
-        .args(args)
-        .env_remove("TANDEM_BROKER")
-        .output()
-        .expect("run tandem");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// A fresh, empty directory under the system's temporary directory.
-pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tandem-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create the scratch directory");
-    dir
-}
-
 /// The (width, height) of a PNG file, from its IHDR.
 pub fn png_size(path: &std::path::Path) -> (u32, u32) {
     let bytes = std::fs::read(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
