@@ -146,28 +146,32 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<WorkerComm
             }
             _ if WORKER_OPTIONS.contains(&name) => {
                 let value = arguments.value(name, inline)?;
-                match name {
-                    "--broker" => options.broker = Some(broker(name, &value)?),
-                    "--queue" => options.queue = Some(non_empty(name, value)?),
-                    "--workers" => {
-                        let workers = positive(name, &value)?;
-                        options.workers = Some(at_most(name, workers, MAX_WORKERS)?);
-                    }
-                    "--concurrency" => {
-                        let concurrency = positive(name, &value)?;
-                        options.concurrency = Some(at_most(name, concurrency, MAX_CONCURRENCY)?);
-                    }
-                    "--visibility-timeout" => {
-                        options.visibility_timeout = Some(seconds(name, &value)?);
-                    }
-                    "--max-side" => options.max_side = Some(positive(name, &value)?),
-                    _ => unreachable!("{name} is in WORKER_OPTIONS"),
-                }
+                option(&mut options, name, &value)?;
             }
             _ => return Err(UsageError(format!("unknown option '{name}'"))),
         }
     }
     Ok(WorkerCommand::Serve(Box::new(options)))
+}
+
+/// An option of `tandem worker` with a value.
+fn option(options: &mut WorkerOptions, name: &str, value: &str) -> Result<(), UsageError> {
+    match name {
+        "--broker" => options.broker = Some(broker(name, value)?),
+        "--queue" => options.queue = Some(non_empty(name, value.to_string())?),
+        "--workers" => {
+            let workers = positive(name, value)?;
+            options.workers = Some(at_most(name, workers, MAX_WORKERS)?);
+        }
+        "--concurrency" => {
+            let concurrency = positive(name, value)?;
+            options.concurrency = Some(at_most(name, concurrency, MAX_CONCURRENCY)?);
+        }
+        "--visibility-timeout" => options.visibility_timeout = Some(seconds(name, value)?),
+        "--max-side" => options.max_side = Some(positive(name, value)?),
+        _ => return Err(UsageError(format!("unknown option '{name}'"))),
+    }
+    Ok(())
 }
 
 impl WorkerOptions {
