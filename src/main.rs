@@ -103,6 +103,8 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
 
     if options.json {
         print_stdout(&summary::json_lines(&report));
+    } else if broker.is_some() {
+        print_stdout(&summary::human_through_broker(&report, &config.out_dir));
     } else {
         print_stdout(&summary::human(&report, &config.out_dir));
     }

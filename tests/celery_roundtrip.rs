@@ -60,7 +60,9 @@ fn tandem_broker_is_served_by_tandem_workers() {
     let urls = small_images(&demo, 6);
     let broker = redis.url();
     let mut args = vec!["--broker", &broker, "--out", text(&out.0)];
+    let timeline = out.join("run.svg");
     args.extend(["--size", "32x24", "--json", "--concurrency", "4"]);
+    args.extend(["--timeline", text(&timeline)]);
     let url_args: Vec<&str> = urls.iter().map(String::as_str).collect();
     args.extend(url_args);
     let run = tandem(&args);
@@ -72,6 +74,9 @@ fn tandem_broker_is_served_by_tandem_workers() {
             (32, 24)
         );
     }
+    // The remote jobs drawn, one span per input.
+    let svg = std::fs::read_to_string(&timeline).unwrap();
+    assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{svg:.80}");
     let lines: Vec<Value> = stdout
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
@@ -205,6 +210,7 @@ fn with_no_worker_each_task_is_sent_twice_then_fails() {
     let (code, stdout, stderr) = (run.code, run.stdout, run.stderr);
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(stdout.contains("sent twice"), "{stdout}");
+    assert!(stdout.contains("jobs out, summed"), "{stdout}");
     let queued = tandem::block_on(client(&url).command(&[b"LLEN", b"tandem"])).unwrap();
     assert_eq!(queued.integer(), Some(2), "the task and its one resend");
 }

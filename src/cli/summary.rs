@@ -27,18 +27,7 @@ use tandem::pipeline::{Item, Report};
 
 /// The human summary: failures, counts and the timing totals.
 pub fn human(report: &Report, out_dir: &Path) -> String {
-    let mut text = String::new();
-    for item in &report.items {
-        if let Err(err) = &item.result {
-            let _ = writeln!(
-                text,
-                "failed #{} {}: {}",
-                item.index,
-                printable(&item.url),
-                printable(&err.to_string())
-            );
-        }
-    }
+    let mut text = failures_and_counts(report, out_dir);
     let wall = report.wall;
     let overlap = report.overlap_time();
     let percent = if wall.is_zero() {
@@ -46,14 +35,6 @@ pub fn human(report: &Report, out_dir: &Path) -> String {
     } else {
         100.0 * overlap.as_secs_f64() / wall.as_secs_f64()
     };
-    let _ = writeln!(
-        text,
-        "{} inputs: {} saved in {}, {} failed",
-        report.items.len(),
-        report.succeeded(),
-        printable(&out_dir.display().to_string()),
-        report.failed()
-    );
     let rows = [
         ("wall time", wall, String::new()),
         ("downloads in flight", report.io_time(), String::new()),
@@ -76,6 +57,47 @@ pub fn human(report: &Report, out_dir: &Path) -> String {
     for (label, duration, note) in rows {
         let _ = writeln!(text, "  {label:<29}{:>12}{note}", seconds_or_ms(duration));
     }
+    text
+}
+
+/// The human summary of a `--broker` run. The downloads and the CPU work
+/// happened on the workers, so the totals are the jobs' round trips (from
+/// sending a task to its answer), which the report keeps as CPU spans.
+pub fn human_through_broker(report: &Report, out_dir: &Path) -> String {
+    let mut text = failures_and_counts(report, out_dir);
+    let rows = [
+        ("wall time", report.wall),
+        ("jobs out, summed", report.cpu_time()),
+        ("at least one job out", report.cpu_busy_time()),
+    ];
+    for (label, duration) in rows {
+        let _ = writeln!(text, "  {label:<29}{:>12}", seconds_or_ms(duration));
+    }
+    text
+}
+
+/// The failures, one a line, then the counts.
+fn failures_and_counts(report: &Report, out_dir: &Path) -> String {
+    let mut text = String::new();
+    for item in &report.items {
+        if let Err(err) = &item.result {
+            let _ = writeln!(
+                text,
+                "failed #{} {}: {}",
+                item.index,
+                printable(&item.url),
+                printable(&err.to_string())
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "{} inputs: {} saved in {}, {} failed",
+        report.items.len(),
+        report.succeeded(),
+        printable(&out_dir.display().to_string()),
+        report.failed()
+    );
     text
 }
 
@@ -257,6 +279,15 @@ mod tests {
         assert_eq!(lines[1], "2 inputs: 1 saved in out, 1 failed");
         assert!(lines[2].contains("wall time") && lines[2].ends_with("40.0 ms"));
         assert!(lines[6].contains("overlapped") && lines[6].ends_with("(25.0% of the wall time)"));
+    }
+
+    #[test]
+    fn a_broker_run_reports_round_trips_not_local_downloads() {
+        let text = human_through_broker(&sample_report(), Path::new("out"));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "2 inputs: 1 saved in out, 1 failed");
+        assert!(lines[3].contains("jobs out, summed"), "{text}");
+        assert!(!text.contains("downloads"), "{text}");
     }
 
     #[test]
