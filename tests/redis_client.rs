@@ -174,3 +174,29 @@ fn a_server_that_never_answers_times_out() {
     let error = tandem::block_on(client(&url, settings).ping()).unwrap_err();
     assert!(matches!(error, Error::Timeout { .. }), "{error}");
 }
+
+#[test]
+fn a_password_in_the_url_authenticates() {
+    if !support::redis_server::installed("redis-server") {
+        return support::child::skip("a_password_in_the_url_authenticates", "redis-server");
+    }
+    let server = RedisServer::start_with(
+        support::redis_server::free_port(),
+        &["--requirepass", "s3cret"],
+    );
+    let port = server.port;
+    let right = client(&format!("redis://:s3cret@127.0.0.1:{port}/1"), quick());
+    tandem::block_on(right.command(&[b"SET", b"k", b"v"])).unwrap();
+    let wrong = client(&format!("redis://:nope@127.0.0.1:{port}"), quick());
+    let error = tandem::block_on(wrong.ping()).unwrap_err();
+    assert!(
+        matches!(&error, Error::Server(message) if message.contains("WRONGPASS") || message.contains("invalid")),
+        "{error}"
+    );
+    let none = client(&format!("redis://127.0.0.1:{port}"), quick());
+    let error = tandem::block_on(none.ping()).unwrap_err();
+    assert!(
+        matches!(&error, Error::Server(message) if message.starts_with("NOAUTH")),
+        "{error}"
+    );
+}

@@ -45,11 +45,18 @@ impl RedisServer {
 
     /// Starts one on `port` and waits (at most 10 s) until it accepts.
     pub fn start_on(port: u16) -> RedisServer {
+        RedisServer::start_with(port, &[])
+    }
+
+    /// [`start_on`](Self::start_on) with more arguments for redis-server
+    /// (`--requirepass secret`).
+    pub fn start_with(port: u16, extra: &[&str]) -> RedisServer {
         let process = KillOnDrop::spawn(
             "redis-server",
             Command::new("redis-server")
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+                .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
