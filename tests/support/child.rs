@@ -81,7 +81,11 @@ pub fn skip(test: &str, what: &str) {
     if services_required() {
         panic!("{test}: {what} is missing and TANDEM_REQUIRE_SERVICES=1");
     }
-    eprintln!(
+    // Straight to the process's stderr: the test harness captures
+    // `eprintln!`, and a skip must be seen even when the test passes.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "\n**************** SKIPPED {test}: {what} is not installed. \
          `bash .ci/run` installs it and runs this test. ****************\n"
     );
