@@ -143,3 +143,28 @@ fn a_mixed_fleet_serves_one_queue() {
         "tandem served {by_tandem} of {total}"
     );
 }
+
+#[test]
+fn celery_inspect_ping_is_answered_by_a_tandem_worker() {
+    let Some(redis) = services("celery_inspect_ping_is_answered_by_a_tandem_worker") else {
+        return;
+    };
+    let _worker = tandem_worker(&redis.url(), &[]);
+    redis.wait_for_consumers(1);
+    let program = r#"
+import json
+from tandem_tasks import app
+replies = []
+for _ in range(10):
+    replies = app.control.ping(timeout=1.0)
+    if replies:
+        break
+print(json.dumps(replies))
+"#;
+    let replies: Value = serde_json::from_str(python(&redis.url(), program).trim()).unwrap();
+    let replies = replies.as_array().unwrap();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    let (node, answer) = replies[0].as_object().unwrap().iter().next().unwrap();
+    assert!(node.starts_with("tandem-"), "{node}");
+    assert_eq!(answer, &serde_json::json!({"ok": "pong"}));
+}

@@ -86,7 +86,7 @@ pub async fn run(
         client,
         broker,
         permits: Semaphore::new(config.concurrency.max(1)),
-        origin: format!("tandem-{}@{}", std::process::id(), hostname()),
+        origin: format!("tandem-{}@{}", std::process::id(), super::ids::hostname()),
     };
     let items = match sender.work.create_out_dir(&mut urls).await {
         Err(items) => items,
@@ -333,15 +333,6 @@ async fn expect_push(
         return Err(redis::unexpected("SUBSCRIBE", &reply));
     }
     Err(redis::Error::Protocol(format!("no {kind} confirmation")))
-}
-
-/// This machine's name, for `headers.origin`.
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|name| name.trim().to_string())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Task ids and timestamps in the forms Celery writes them: a UUID4 for
 //! `id` and `delivery_tag`, ISO 8601 with a UTC offset for `date_done`,
-//! seconds as a float for the `unacked_index` scores.
+//! seconds as a float for the `unacked_index` scores; the host name in
+//! node names and `origin`.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,15 @@ pub fn uuid4() -> String {
         &hex[16..20],
         &hex[20..]
     )
+}
+
+/// This machine's name (`/etc/hostname`), or `localhost`.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 fn now() -> std::time::Duration {

@@ -19,6 +19,7 @@
 //!  task.rs           tandem.resize: arguments, work, answer
 //!  unacked.rs        late acknowledgement and the visibility-timeout sweep
 //!  worker.rs         tandem worker: consumers, sweeper, signals
+//!  control.rs        `celery inspect ping` answered
 //!  broker_client.rs  tandem --broker: send, await, fetch, save
 //!  error.rs          RemoteError (a task failed), Error (the broker did)
 //!  base64.rs, ids.rs the body's encoding; UUIDs and timestamps
@@ -26,6 +27,7 @@
 
 mod base64;
 mod broker_client;
+mod control;
 mod error;
 mod ids;
 pub mod message;

@@ -21,6 +21,9 @@
 //!      ack: remove from unacked / unacked_index
 //! ```
 //!
+//! Beside them, one more future answers `celery inspect ping`
+//! (`control.rs`), so Celery's tools list the worker as `tandem-<pid>@<host>`.
+//!
 //! Each consumer has at most one job, so at most `concurrency` jobs are in
 //! flight, and a worker takes no message it cannot start (no prefetch to
 //! strand if it dies). A message is acknowledged only after its result is
@@ -174,7 +177,12 @@ pub async fn serve(
     };
     worker.emit(WorkerEvent::Ready);
     let consumers = crate::join_all((0..config.concurrency.max(1)).map(|_| worker.consume()));
-    consumers.or(worker.sweep_forever()).await;
+    let node = node_name();
+    let pings = async {
+        super::control::answer_pings(&worker.client, &config.broker, &node).await;
+        Vec::new()
+    };
+    consumers.or(worker.sweep_forever()).or(pings).await;
     Ok(())
 }
 
@@ -297,6 +305,11 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
     fn emit(&self, event: WorkerEvent) {
         (self.on_event.borrow_mut())(event);
     }
+}
+
+/// This worker's node name for Celery's tools: `tandem-<pid>@<host>`.
+pub fn node_name() -> String {
+    format!("tandem-{}@{}", std::process::id(), super::ids::hostname())
 }
 
 /// The call as a `tandem.resize` request with an id to answer to.
