@@ -168,3 +168,61 @@ print(json.dumps(replies))
     assert!(node.starts_with("tandem-"), "{node}");
     assert_eq!(answer, &serde_json::json!({"ok": "pong"}));
 }
+
+#[test]
+fn celery_events_show_a_tandem_workers_jobs() {
+    let Some(redis) = services("celery_events_show_a_tandem_workers_jobs") else {
+        return;
+    };
+    let demo = tandem::demo::Server::start().unwrap();
+    let _worker = tandem_worker(&redis.url(), &["--events"]);
+    redis.wait_for_consumers(1);
+    let image = demo.url("/image/png?w=30&h=20&seed=4");
+    // Python's own event receiver (what Flower uses), listening while a
+    // task is sent and done.
+    let program = format!(
+        r#"
+import json, os, threading
+from tandem_tasks import app
+seen = []
+def report():
+    print(json.dumps([[e["type"], e.get("hostname", "")] for e in seen]), flush=True)
+def task_later():
+    app.send_task("tandem.resize", args=["{image}"], queue="tandem").get(timeout=60)
+# Bounded: whatever was seen is printed after 30 s at the latest.
+threading.Timer(30.0, lambda: (report(), os._exit(0))).start()
+with app.connection_for_read() as connection:
+    receiver = None
+    def on_event(event):
+        seen.append(event)
+        if event["type"] == "task-succeeded":
+            receiver.should_stop = True
+    receiver = app.events.Receiver(connection, handlers={{"*": on_event}})
+    # After a heartbeat (every 2 s) has had time to come.
+    threading.Timer(2.5, task_later).start()
+    receiver.capture(limit=None, timeout=None, wakeup=True)
+report()
+os._exit(0)
+"#
+    );
+    let printed = python(&redis.url(), &program);
+    let seen: Value = serde_json::from_str(printed.lines().next().unwrap_or("")).unwrap();
+    let types: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[0].as_str().unwrap())
+        .collect();
+    for kind in [
+        "worker-heartbeat",
+        "task-received",
+        "task-started",
+        "task-succeeded",
+    ] {
+        assert!(types.contains(&kind), "no {kind} in {types:?}");
+    }
+    assert!(
+        seen[0][1].as_str().unwrap().starts_with("tandem-"),
+        "{seen}"
+    );
+}

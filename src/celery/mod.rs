@@ -20,6 +20,7 @@
 //!  unacked.rs        late acknowledgement and the visibility-timeout sweep
 //!  worker.rs         tandem worker: consumers, sweeper, signals
 //!  control.rs        `celery inspect ping` answered
+//!  events.rs         Celery's events (`--events`), for Flower
 //!  broker_client.rs  tandem --broker: send, await, fetch, save
 //!  error.rs          RemoteError (a task failed), Error (the broker did)
 //!  base64.rs, ids.rs the body's encoding; UUIDs and timestamps
@@ -29,6 +30,7 @@ mod base64;
 mod broker_client;
 mod control;
 mod error;
+mod events;
 mod ids;
 pub mod message;
 pub mod result;

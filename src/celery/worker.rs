@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::{FutureExt, StreamExt};
 
+use super::events::Events;
 use super::message::{self, Call, Delivery};
 use super::result::{self, Outcome};
 use super::task::{self, Answer, Request};
@@ -74,6 +75,8 @@ pub struct WorkerConfig {
     pub resize: resize::Settings,
     /// The HTTP client for downloads.
     pub http: http::Client,
+    /// Send Celery's events (`--events`, Celery's `-E`) for Flower.
+    pub events: bool,
 }
 
 impl WorkerConfig {
@@ -92,6 +95,7 @@ impl WorkerConfig {
             result_expires: result::DEFAULT_EXPIRES,
             resize: resize::Settings::new(128, 128),
             http: http::Client::new(),
+            events: false,
         }
     }
 }
@@ -167,22 +171,41 @@ pub async fn serve(
 ) -> Result<(), Error> {
     let client = Client::new(config.broker.clone(), config.redis);
     client.ping().await?;
+    let node = node_name();
+    let events = config.events.then(|| {
+        let client = Client::new(config.broker.clone(), config.redis);
+        Events::new(client, config.broker.db, &node)
+    });
     let worker = Worker {
         config,
         pool,
         client,
+        events,
         stop,
         stopping_said: Cell::new(false),
         on_event: RefCell::new(on_event),
     };
     worker.emit(WorkerEvent::Ready);
     let consumers = crate::join_all((0..config.concurrency.max(1)).map(|_| worker.consume()));
-    let node = node_name();
     let pings = async {
         super::control::answer_pings(&worker.client, &config.broker, &node).await;
         Vec::new()
     };
-    consumers.or(worker.sweep_forever()).or(pings).await;
+    let heartbeats = async {
+        match &worker.events {
+            Some(events) => events.heartbeats().await,
+            None => futures_lite::future::pending().await,
+        }
+        Vec::new()
+    };
+    consumers
+        .or(worker.sweep_forever())
+        .or(pings)
+        .or(heartbeats)
+        .await;
+    if let Some(events) = &worker.events {
+        events.worker("worker-offline").await;
+    }
     Ok(())
 }
 
@@ -194,6 +217,7 @@ struct Worker<'a, F> {
     config: &'a WorkerConfig,
     pool: &'a CpuPool,
     client: Client,
+    events: Option<Events>,
     stop: &'a Cell<bool>,
     stopping_said: Cell<bool>,
     on_event: RefCell<F>,
@@ -280,6 +304,11 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
             Err(err) => return Ok((None, Err(err))),
         };
         let id = delivery.id.as_deref().unwrap_or_default();
+        let started = Instant::now();
+        if let Some(events) = &self.events {
+            let headers = delivery.raw.get("headers");
+            events.task_started(id, task::NAME, headers).await;
+        }
         let config = self.config;
         let answer = task::run(
             id,
@@ -290,8 +319,20 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
             &self.client,
             config.result_expires,
         )
-        .await?;
-        Ok((Some(request.url), answer))
+        .await;
+        if let Some(events) = &self.events {
+            match &answer {
+                Ok(ended) => {
+                    let value = ended.as_ref().map(|answer| answer.to_json(&request.url));
+                    events
+                        .task_ended(id, value.as_ref().map_err(|err| *err), started.elapsed())
+                        .await;
+                }
+                // Not ended: the job will be done again.
+                Err(_) => events.active.set(events.active.get().saturating_sub(1)),
+            }
+        }
+        Ok((Some(request.url), answer?))
     }
 
     fn stopped(&self) -> bool {

@@ -32,6 +32,8 @@ Options:
                             given to a worker again [default: 3600]
   --max-side N              refuse images wider or higher than N pixels
                             [default: 16384]
+  --events                  send Celery's task and worker events (Celery's
+                            -E), so that Flower and `celery events` see jobs
   --json                    one JSON object per job on stdout, instead of a
                             line on stderr
   -h, --help                print this help and exit
@@ -112,6 +114,8 @@ pub struct WorkerOptions {
     max_side: Option<u32>,
     /// `--json`.
     pub json: bool,
+    /// `--events`.
+    events: bool,
 }
 
 /// The options of `tandem worker` that take a value.
@@ -143,6 +147,10 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<WorkerComm
             "--json" => {
                 no_value(name, inline)?;
                 options.json = true;
+            }
+            "--events" => {
+                no_value(name, inline)?;
+                options.events = true;
             }
             _ if WORKER_OPTIONS.contains(&name) => {
                 let value = arguments.value(name, inline)?;
@@ -197,6 +205,7 @@ impl WorkerOptions {
             config.visibility_timeout = visibility;
             config.sweep_every = sweep_interval(visibility);
         }
+        config.events = self.events;
         if let Some(side) = self.max_side {
             let limits = &mut config.resize.limits;
             (limits.max_image_width, limits.max_image_height) = (Some(side), Some(side));
@@ -230,6 +239,7 @@ mod tests {
             "--max-side",
             "100",
             "--json",
+            "--events",
         ])
         .unwrap();
         let config = options.config(Some("redis://ignored")).unwrap();
@@ -247,7 +257,7 @@ mod tests {
         );
         assert_eq!(config.visibility_timeout, Duration::from_millis(2500));
         assert_eq!(config.resize.limits.max_image_width, Some(100));
-        assert!(options.json);
+        assert!(options.json && config.events);
     }
 
     #[test]
