@@ -23,7 +23,7 @@
 //! | module | what it is for |
 //! |--------|----------------|
 //! | [`demo`] | an httpbin-like server on 127.0.0.1, for examples, tests and `cargo run` with no internet |
-//! | [`spin`] | how the loop waits awake for a CPU job's answer instead of sleeping (chapter 1) |
+//! | [`spin`] | how the loop waits awake for a CPU job's answer instead of sleeping (chapter 7) |
 //! | `wait` (private) | "listen, then check again": how the semaphore and the pool's full queue wait without missing a wakeup |
 //! | [`json`] | JSON string literals for the demo server and the CLI's `--json` |
 //!
