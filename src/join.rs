@@ -253,6 +253,7 @@ pub struct Semaphore {
 // ANCHOR_END: semaphore
 
 /// Proof of holding one permit of a [`Semaphore`]; dropping it releases it.
+#[derive(Debug)]
 pub struct Permit<'a> {
     semaphore: &'a Semaphore,
 }
