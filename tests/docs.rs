@@ -27,7 +27,8 @@
 //! * `cargo run --example NAME` (or `--bench`, `--test`) for a target that
 //!   does not exist;
 //! * a line number cited in a source file (`join.rs line 121`): lines move,
-//!   so cite an item or an anchor instead.
+//!   so cite an item or an anchor instead;
+//! * a chapter (`docs/NN-*.md`) without its `## Exercises` section.
 //!
 //! `the_checks_catch_drift` feeds the checks mutated copies of the
 //! repository and asserts that each mutation is caught, so this test cannot
@@ -109,7 +110,7 @@ fn check(tree: &Tree) -> Vec<String> {
         let doc = markdown::parse(tree.text(&path).unwrap_or(""));
         for fence in &doc.fences {
             check_fence(tree, &path, fence, &mut problems);
-            check_commands(
+            markdown::check_commands(
                 tree,
                 &path,
                 fence.line,
@@ -118,11 +119,24 @@ fn check(tree: &Tree) -> Vec<String> {
             );
         }
         check_paths(tree, &path, &doc, &mut problems);
+        let chapter = path
+            .strip_prefix("docs/")
+            .is_some_and(|name| name.starts_with(|c: char| c.is_ascii_digit()));
+        if chapter
+            && !doc
+                .prose
+                .iter()
+                .any(|line| line.text.trim() == "## Exercises")
+        {
+            problems.push(format!(
+                "{path}: a chapter ends with a `## Exercises` section (two or three, with hints)"
+            ));
+        }
         items::check_names(&names, &path, &doc, &mut problems);
         items::check_test_citations(&names, &path, &doc, &mut problems);
         for line in &doc.prose {
-            check_commands(tree, &path, line.line, &line.text, &mut problems);
-            if cites_a_line_number(&line.text) {
+            markdown::check_commands(tree, &path, line.line, &line.text, &mut problems);
+            if markdown::cites_a_line_number(&line.text) {
                 problems.push(format!(
                     "{path}:{}: cites a line number of a source file; lines move: cite an item or an anchor",
                     line.line
@@ -229,7 +243,7 @@ fn check_paths(tree: &Tree, doc: &str, parsed: &Doc, problems: &mut Vec<String>)
         if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
             continue;
         }
-        if !tree.exists(&resolve(dir, target)) {
+        if !tree.exists(&markdown::resolve(dir, target)) {
             problems.push(format!(
                 "{doc}:{}: the link target {target} does not exist",
                 link.line
@@ -262,50 +276,6 @@ fn check_paths(tree: &Tree, doc: &str, parsed: &Doc, problems: &mut Vec<String>)
             }
         }
     }
-}
-
-/// `target` relative to the directory `dir`, `..` resolved.
-fn resolve(dir: &str, target: &str) -> String {
-    let mut parts: Vec<&str> = dir.split('/').filter(|part| !part.is_empty()).collect();
-    for part in target.split('/') {
-        match part {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            part => parts.push(part),
-        }
-    }
-    parts.join("/")
-}
-
-/// `--example NAME`, `--bench NAME`, `--test NAME` must name a target.
-fn check_commands(tree: &Tree, doc: &str, line: usize, text: &str, problems: &mut Vec<String>) {
-    for (flag, dir) in [
-        ("--example ", "examples"),
-        ("--bench ", "benches"),
-        ("--test ", "tests"),
-    ] {
-        for (at, _) in text.match_indices(flag) {
-            let name = source::identifier(&text[at + flag.len()..]);
-            let placeholder = name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
-            if !placeholder && !tree.exists(&format!("{dir}/{name}.rs")) {
-                problems.push(format!(
-                    "{doc}:{line}: `{flag}{name}`: {dir}/{name}.rs does not exist"
-                ));
-            }
-        }
-    }
-}
-
-/// `join.rs line 121`, `` `join.rs` line 121 ``, `src/x.rs:42`.
-fn cites_a_line_number(text: &str) -> bool {
-    text.match_indices(".rs").any(|(at, _)| {
-        let rest = text[at + 3..].trim_start_matches('`');
-        let number = |rest: &str| rest.starts_with(|c: char| c.is_ascii_digit());
-        rest.strip_prefix(':').is_some_and(number)
-            || rest.trim_start().strip_prefix("line ").is_some_and(number)
-    })
 }
 
 #[test]

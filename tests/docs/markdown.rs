@@ -1,12 +1,15 @@
 //! Reading a markdown document the way the checks need it: its fenced
 //! blocks (with the label line before each), its code spans, its links, and
-//! the words in it that look like paths.
+//! the words in it that look like paths; and the checks on plain text
+//! (cargo targets named in commands, cited line numbers).
 //!
 //! # Why not a markdown crate
 //!
 //! The checks need four things from a page and their line numbers, from
 //! documents written by the people who run the checks; a page of scanning
 //! is easier to read, and to trust, than a dependency.
+
+use super::source::{self, Tree};
 
 /// One document, split into what the checks look at.
 #[derive(Debug, Default)]
@@ -191,4 +194,48 @@ pub fn path_words(text: &str) -> Vec<String> {
         rest = &after_start[end..];
     }
     words
+}
+
+/// `target` relative to the directory `dir`, `..` resolved.
+pub fn resolve(dir: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|part| !part.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+/// `--example NAME`, `--bench NAME`, `--test NAME` must name a target.
+pub fn check_commands(tree: &Tree, doc: &str, line: usize, text: &str, problems: &mut Vec<String>) {
+    for (flag, dir) in [
+        ("--example ", "examples"),
+        ("--bench ", "benches"),
+        ("--test ", "tests"),
+    ] {
+        for (at, _) in text.match_indices(flag) {
+            let name = source::identifier(&text[at + flag.len()..]);
+            let placeholder = name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            if !placeholder && !tree.exists(&format!("{dir}/{name}.rs")) {
+                problems.push(format!(
+                    "{doc}:{line}: `{flag}{name}`: {dir}/{name}.rs does not exist"
+                ));
+            }
+        }
+    }
+}
+
+/// `join.rs line 121`, `` `join.rs` line 121 ``, `src/x.rs:42`.
+pub fn cites_a_line_number(text: &str) -> bool {
+    text.match_indices(".rs").any(|(at, _)| {
+        let rest = text[at + 3..].trim_start_matches('`');
+        let number = |rest: &str| rest.starts_with(|c: char| c.is_ascii_digit());
+        rest.strip_prefix(':').is_some_and(number)
+            || rest.trim_start().strip_prefix("line ").is_some_and(number)
+    })
 }
