@@ -355,13 +355,22 @@ fn the_checks_catch_drift() {
     }
     caught(&mutated, &format!("names `{name}`"));
 
-    // 3. A cited test file gone, a rust block without its label, a line number.
+    // 3. A cited test file and an example gone; a rust block without its
+    // label, a line number, a broken link.
     let mut mutated = tree.clone();
     mutated.files.remove("tests/pool.rs");
+    mutated.files.remove("examples/01_run_in_pool.rs");
     let mut chapter = mutated.text(&doc_path).unwrap().to_string();
-    chapter.push_str("\n```rust\nfn sketch() {}\n```\n\nSee `join.rs` line 121.\n");
+    chapter.push_str(
+        "\n```rust\nfn sketch() {}\n```\n\nSee `join.rs` line 121, [the map](../src/map.rs).\n",
+    );
     mutated.files.insert(doc_path.clone(), Some(chapter));
-    caught(&mutated, "tests/pool.rs");
+    caught(&mutated, "tests/pool.rs has no test");
+    caught(
+        &mutated,
+        "`--example 01_run_in_pool`: examples/01_run_in_pool.rs does not exist",
+    );
     caught(&mutated, "must be an excerpt");
     caught(&mutated, "cites a line number");
+    caught(&mutated, "the link target ../src/map.rs does not exist");
 }
