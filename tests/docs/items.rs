@@ -2,7 +2,8 @@
 //! still have it.
 //!
 //! A span is taken for an item name when it has the shape of one: a
-//! CamelCase word with two humps or more (`CpuPool`, not `Host`), a
+//! CamelCase word with two humps or more (`CpuPool`, not `Host`) or with a
+//! shape after it (`Tls(String)`), a
 //! snake_case word with an underscore (`spin_for`), a constant
 //! (`LOOP_SPIN`), or a path (`Mode::Batch`, `tandem::spawn`), optionally
 //! followed by `(..)`, `<..>`, ` { .. }` or `!`. Anything else
@@ -65,6 +66,12 @@ const OUTSIDE_NAMES: &[&str] = &[
     "no_run",
     "DecoderOptions",
     "Decoder",
+    "Level",
+];
+
+/// The standard prelude's names, used in docs as in code (`Some(x)`).
+const PRELUDE: &[&str] = &[
+    "Some", "None", "Ok", "Err", "Box", "Vec", "String", "Option", "Result",
 ];
 
 pub fn check_names(names: &Names, doc: &str, parsed: &Doc, problems: &mut Vec<String>) {
@@ -114,13 +121,16 @@ pub fn item_names(span: &str) -> Vec<(String, bool)> {
         }
         return found;
     }
-    let looks_like_item = is_camel(head)
-        && head.chars().filter(char::is_ascii_uppercase).count() >= 2
-        || is_snake(head) && head.contains('_') && !head.ends_with('_')
-        || head.contains('_')
-            && head
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    // One hump (`Url`) only with a shape after it (`Tls(String)`): alone,
+    // it is as likely a header (`Host`) or a word.
+    let humps = head.chars().filter(char::is_ascii_uppercase).count();
+    let looks_like_item =
+        is_camel(head) && (humps >= 2 || !tail.is_empty()) && !PRELUDE.contains(&head)
+            || is_snake(head) && head.contains('_') && !head.ends_with('_')
+            || head.contains('_')
+                && head
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     if looks_like_item {
         vec![(head.to_string(), false)]
     } else {
