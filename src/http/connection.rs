@@ -95,6 +95,7 @@ impl Connection {
 
     /// Sends `request`, reads the response to it, and reports whether the
     /// connection can be reused.
+    // ANCHOR: exchange
     pub(crate) async fn exchange(
         &mut self,
         method: Method,
@@ -122,6 +123,7 @@ impl Connection {
             reusable,
         })
     }
+    // ANCHOR_END: exchange
 
     /// Reads heads until one is not a 1xx interim response (`100 Continue`,
     /// `103 Early Hints`), and returns that one.
@@ -241,6 +243,7 @@ impl Connection {
     ///
     /// If the future is dropped mid-read the buffer is left padded with
     /// zeros; that only happens on a timeout, which drops the connection.
+    // ANCHOR: fill
     async fn fill(&mut self) -> io::Result<usize> {
         let start = self.buffer.len();
         self.buffer.resize(start + READ_CHUNK, 0);
@@ -250,6 +253,7 @@ impl Connection {
         self.received += count as u64;
         result
     }
+    // ANCHOR_END: fill
 
     /// Bytes received over the connection's life.
     pub(crate) fn received(&self) -> u64 {

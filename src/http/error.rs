@@ -112,7 +112,7 @@ pub enum Error {
         problem: CertificateProblem,
     },
     /// A root certificate given to
-    /// [`ClientBuilder::add_root_certificate`](super::ClientBuilder::add_root_certificate)
+    /// `ClientBuilder::add_root_certificate` (feature `tls`)
     /// is not a PEM certificate.
     RootCertificate {
         /// What is wrong with it.
@@ -139,7 +139,7 @@ pub enum TimeoutKind {
 pub enum CertificateProblem {
     /// No trusted root vouches for it: it is self-signed, or signed by a
     /// private authority whose root was not added
-    /// ([`ClientBuilder::add_root_certificate`](super::ClientBuilder::add_root_certificate),
+    /// (`ClientBuilder::add_root_certificate` (feature `tls`),
     /// `tandem --cacert`).
     UntrustedIssuer,
     /// It is not valid for the host name (or IP address) of the URL.

@@ -45,6 +45,16 @@ pub struct Client {
     idle: RefCell<Vec<Connection>>,
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.url)
+            .field("settings", &self.settings)
+            .field("idle", &self.idle.borrow().len())
+            .finish()
+    }
+}
+
 impl Client {
     /// A client for `url`; no connection is made until the first command.
     pub fn new(url: RedisUrl, settings: Settings) -> Client {

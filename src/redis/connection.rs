@@ -43,6 +43,15 @@ pub struct Connection {
     read_timeout: Duration,
 }
 
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.stream.get_ref().peer_addr().ok())
+            .field("buffered", &self.buffer.len())
+            .finish()
+    }
+}
+
 impl Connection {
     /// Connects to `url`, sends `AUTH` and `SELECT` as it says, all within
     /// `settings.connect_timeout`.

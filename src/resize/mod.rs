@@ -113,6 +113,7 @@ impl StageTimings {
 /// assert!(thumbnail.png.starts_with(b"\x89PNG"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+// ANCHOR: process
 pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, ResizeError> {
     settings.target_size()?;
     let started = Instant::now();
@@ -133,3 +134,4 @@ pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, ResizeErr
         },
     })
 }
+// ANCHOR_END: process
