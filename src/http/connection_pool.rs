@@ -10,19 +10,24 @@
 //!
 //! # How
 //!
-//! The pool maps a [`PoolKey`] (scheme, host, port) to a short stack of
-//! idle connections. The client *takes* a connection out for the length of
-//! one exchange, so an exchange never shares its socket, and *puts* it back
-//! only when the exchange said it is reusable. Taking pops the most
-//! recently used connection, the one most likely to be still open, and
-//! skips connections that are older than [`MAX_IDLE_AGE`] or that the
-//! server has closed meanwhile. When a host's stack is full, the oldest
+//! The pool is a list of idle connections, oldest first, each labelled
+//! with its [`PoolKey`] (scheme, host, port). The client *takes* a
+//! connection out for the length of one exchange, so an exchange never
+//! shares its socket, and *puts* it back only when the exchange said it is
+//! reusable. Taking picks the host's most recently used connection, the one
+//! most likely to be still open, and closes those of the host's connections
+//! it meets first that are older than [`MAX_IDLE_AGE`] or that the server
+//! has closed meanwhile. When a host already has its maximum, its oldest
 //! connection is closed.
+//!
+//! A list, not a map from host to connections: it holds a few connections
+//! per host, scanning it costs nothing next to a network round trip, and a
+//! `HashMap` would bring its hasher and its random keys into every binary
+//! (about 5 KiB of `examples/tiny.rs`).
 //!
 //! The pool is behind a `Mutex` so that a `Client` can be shared between
 //! threads; the lock is never held across an `.await`.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -34,7 +39,7 @@ use super::{Scheme, Url};
 pub const MAX_IDLE_AGE: Duration = Duration::from_secs(30);
 
 /// Which connections can serve a URL: same scheme, host and port.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PoolKey {
     scheme: Scheme,
     host: String,
@@ -52,13 +57,14 @@ impl PoolKey {
     }
 }
 
-/// Idle connections, per host.
+/// Idle connections, oldest first.
 pub(crate) struct ConnectionPool {
-    idle: Mutex<HashMap<PoolKey, Vec<IdleConnection>>>,
+    idle: Mutex<Vec<IdleConnection>>,
     max_idle_per_host: usize,
 }
 
 struct IdleConnection {
+    key: PoolKey,
     connection: Connection,
     since: Instant,
 }
@@ -68,7 +74,7 @@ impl ConnectionPool {
     /// (zero: keeps none).
     pub(crate) fn new(max_idle_per_host: usize) -> ConnectionPool {
         ConnectionPool {
-            idle: Mutex::new(HashMap::new()),
+            idle: Mutex::new(Vec::new()),
             max_idle_per_host,
         }
     }
@@ -76,19 +82,14 @@ impl ConnectionPool {
     /// An idle connection for `key` that still looks open, if any.
     pub(crate) fn take(&self, key: &PoolKey) -> Option<Connection> {
         let mut idle = self.lock();
-        let stack = idle.get_mut(key)?;
-        let mut found = None;
         // Newest first; stale ones on the way are dropped (closed).
-        while let Some(entry) = stack.pop() {
+        while let Some(newest) = idle.iter().rposition(|entry| entry.key == *key) {
+            let entry = idle.remove(newest);
             if entry.since.elapsed() < MAX_IDLE_AGE && entry.connection.is_idle_and_open() {
-                found = Some(entry.connection);
-                break;
+                return Some(entry.connection);
             }
         }
-        if stack.is_empty() {
-            idle.remove(key);
-        }
-        found
+        None
     }
 
     /// Keeps `connection` for the next request to `key`.
@@ -97,11 +98,14 @@ impl ConnectionPool {
             return;
         }
         let mut idle = self.lock();
-        let stack = idle.entry(key).or_default();
-        if stack.len() >= self.max_idle_per_host {
-            stack.remove(0);
+        let kept = idle.iter().filter(|entry| entry.key == key).count();
+        if kept >= self.max_idle_per_host {
+            if let Some(oldest) = idle.iter().position(|entry| entry.key == key) {
+                idle.remove(oldest);
+            }
         }
-        stack.push(IdleConnection {
+        idle.push(IdleConnection {
+            key,
             connection,
             since: Instant::now(),
         });
@@ -109,12 +113,12 @@ impl ConnectionPool {
 
     /// How many idle connections are kept, over all hosts.
     pub(crate) fn idle_count(&self) -> usize {
-        self.lock().values().map(Vec::len).sum()
+        self.lock().len()
     }
 
-    /// The map; a panic elsewhere while it was locked leaves it consistent
-    /// (every operation is a single push or pop), so poisoning is ignored.
-    fn lock(&self) -> MutexGuard<'_, HashMap<PoolKey, Vec<IdleConnection>>> {
+    /// The list; a panic elsewhere while it was locked leaves it consistent
+    /// (every operation is a single push or remove), so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, Vec<IdleConnection>> {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
