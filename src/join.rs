@@ -20,7 +20,7 @@
 
 use std::future::Future;
 use std::ops::ControlFlow;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
@@ -28,7 +28,7 @@ use std::time::Duration;
 use std::{fmt, mem};
 
 use event_listener::Event;
-use futures_lite::future::{self, FutureExt};
+use futures_lite::future;
 
 use crate::wait;
 
@@ -212,11 +212,19 @@ pub async fn timeout<T>(
     duration: Duration,
     future: impl Future<Output = T>,
 ) -> Result<T, TimedOut> {
-    let expire = async {
-        async_io::Timer::after(duration).await;
-        Err(TimedOut(duration))
-    };
-    async { Ok(future.await) }.or(expire).await
+    let mut future = pin!(future);
+    let mut timer = async_io::Timer::after(duration);
+    // The future first, so an answer that is ready when time runs out wins.
+    future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            Poll::Ready(Ok(output))
+        } else if Pin::new(&mut timer).poll(cx).is_ready() {
+            Poll::Ready(Err(TimedOut(duration)))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// A counting semaphore: at most `permits` holders at once
