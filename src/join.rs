@@ -22,7 +22,7 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use std::{fmt, mem};
@@ -122,11 +122,11 @@ where
     let mut pending = slots.len();
 
     future::poll_fn(|cx| {
-        *ready.parent.lock().unwrap() = Some(cx.waker().clone());
+        *ready.parent.lock().unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
         // One round over the futures woken so far. A future woken again
         // meanwhile wakes this task through the parent waker, so the loop
         // gets a turn before the next round: no joined future can starve it.
-        let woken = mem::take(&mut *ready.indices.lock().unwrap());
+        let woken = mem::take(&mut *ready.indices.lock().unwrap_or_else(PoisonError::into_inner));
         for index in woken {
             // Off the list before the poll, so a wake during it lists it again.
             ready.listed[index].store(false, Ordering::Release);
@@ -154,6 +154,10 @@ where
 
 /// The indices of the futures woken since the last poll, and the waker of
 /// the task doing the joining.
+///
+/// Its locks are held for one push, take or store and never while a future
+/// runs, so a panic cannot leave them half-updated: a poisoned lock is used
+/// as it is.
 struct ReadyList {
     indices: Mutex<Vec<usize>>,
     /// Whether each index is on `indices` already: a future woken twice
@@ -177,8 +181,18 @@ impl Wake for SlotWaker {
         if self.ready.listed[self.index].swap(true, Ordering::AcqRel) {
             return; // listed already, and the joining task woken for it
         }
-        self.ready.indices.lock().unwrap().push(self.index);
-        if let Some(parent) = self.ready.parent.lock().unwrap().as_ref() {
+        self.ready
+            .indices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(self.index);
+        if let Some(parent) = self
+            .ready
+            .parent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
             parent.wake_by_ref();
         }
     }
