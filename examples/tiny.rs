@@ -80,11 +80,7 @@ fn answer(mut socket: TcpStream) {
             Ok(read) => head.extend_from_slice(&buffer[..read]),
         }
     }
-    let body = b"hello from 127.0.0.1\n";
-    let _ = write!(
-        socket,
-        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
+    let _ = socket.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 21\r\nConnection: close\r\n\r\nhello from 127.0.0.1\n",
     );
-    let _ = socket.write_all(body);
 }
