@@ -19,5 +19,5 @@ if (($# > 0)); then
 fi
 export CARGO_PROFILE_TINY_STRIP=false
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/size-symbols"
-cargo bloat --quiet --profile tiny --no-default-features "${target[@]}" --crates
-cargo bloat --quiet --profile tiny --no-default-features "${target[@]}" -n 40
+cargo bloat --profile tiny --no-default-features "${target[@]}" --crates
+cargo bloat --profile tiny --no-default-features "${target[@]}" -n 40
