@@ -11,7 +11,7 @@
 //! `tiny` profile, it is the program whose size CI holds to a budget
 //! (`scripts/size-budget.sh`, docs/tiny-binaries.md).
 //!
-//! Run: `cargo run --profile tiny --no-default-features --example tiny [http://URL ...]`
+//! Run with: `cargo run --profile tiny --no-default-features --example tiny [http://URL ...]`
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -22,7 +22,7 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use std::{fmt, mem};
@@ -121,12 +121,13 @@ where
         .collect();
     let mut pending = slots.len();
 
+    // ANCHOR: drive_round
     future::poll_fn(|cx| {
-        *ready.parent.lock().unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+        *lock(&ready.parent) = Some(cx.waker().clone());
         // One round over the futures woken so far. A future woken again
         // meanwhile wakes this task through the parent waker, so the loop
         // gets a turn before the next round: no joined future can starve it.
-        let woken = mem::take(&mut *ready.indices.lock().unwrap_or_else(PoisonError::into_inner));
+        let woken = mem::take(&mut *lock(&ready.indices));
         for index in woken {
             // Off the list before the poll, so a wake during it lists it again.
             ready.listed[index].store(false, Ordering::Release);
@@ -149,15 +150,13 @@ where
             Poll::Pending
         }
     })
+    // ANCHOR_END: drive_round
     .await
 }
 
 /// The indices of the futures woken since the last poll, and the waker of
 /// the task doing the joining.
-///
-/// Its locks are held for one push, take or store and never while a future
-/// runs, so a panic cannot leave them half-updated: a poisoned lock is used
-/// as it is.
+// ANCHOR: ready_list
 struct ReadyList {
     indices: Mutex<Vec<usize>>,
     /// Whether each index is on `indices` already: a future woken twice
@@ -181,21 +180,20 @@ impl Wake for SlotWaker {
         if self.ready.listed[self.index].swap(true, Ordering::AcqRel) {
             return; // listed already, and the joining task woken for it
         }
-        self.ready
-            .indices
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(self.index);
-        if let Some(parent) = self
-            .ready
-            .parent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
+        lock(&self.ready.indices).push(self.index);
+        if let Some(parent) = lock(&self.ready.parent).as_ref() {
             parent.wake_by_ref();
         }
     }
+}
+// ANCHOR_END: ready_list
+
+/// Locks one of a [`ReadyList`]'s mutexes. They are held for one push,
+/// take or store and never while a future runs, so a panic cannot leave
+/// them half-updated: a poisoned lock is used as it is (and no formatted
+/// `unwrap` message is compiled in).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The error of [`timeout`]: the time ran out first.
@@ -222,6 +220,7 @@ impl std::error::Error for TimedOut {}
 /// let result = tandem::block_on(tandem::timeout(Duration::from_millis(10), slow));
 /// assert!(result.is_err());
 /// ```
+// ANCHOR: timeout
 pub async fn timeout<T>(
     duration: Duration,
     future: impl Future<Output = T>,
@@ -240,6 +239,7 @@ pub async fn timeout<T>(
     })
     .await
 }
+// ANCHOR_END: timeout
 
 /// A counting semaphore: at most `permits` holders at once
 /// (`asyncio.Semaphore`).
@@ -261,12 +261,15 @@ pub async fn timeout<T>(
 ///     assert!(limit.try_acquire().is_none());
 /// });
 /// ```
+// ANCHOR: semaphore
 pub struct Semaphore {
     free: AtomicUsize,
     released: Event,
 }
+// ANCHOR_END: semaphore
 
 /// Proof of holding one permit of a [`Semaphore`]; dropping it releases it.
+#[derive(Debug)]
 pub struct Permit<'a> {
     semaphore: &'a Semaphore,
 }

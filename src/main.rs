@@ -34,6 +34,7 @@ use std::process::ExitCode;
 
 use cli::args::{self, Command, Options, UsageError};
 use cli::progress::Progress;
+use cli::{cacert, out_dir};
 use cli::{summary, timeline};
 use tandem::{PoolError, pipeline};
 
@@ -60,6 +61,12 @@ fn main() -> ExitCode {
 /// status says whether every input was saved.
 fn run(options: &Options) -> Result<ExitCode, Failure> {
     let mut urls = options.inputs()?;
+    let mut config = options.config.clone();
+    if let Some(path) = &options.cacert {
+        config.client = cacert::client(path)?;
+    }
+    // Refused now rather than at every image's save.
+    out_dir::probe(&config.out_dir)?;
     // With no input named, the demo server provides them. It stops when
     // `demo` is dropped, after the run.
     let demo = if options.wants_demo() {
@@ -76,7 +83,7 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     };
 
     let mut progress = Progress::on_stderr(urls.len());
-    let report = pipeline::run_blocking(urls, &options.config, |event| progress.on_event(event));
+    let report = pipeline::run_blocking(urls, &config, |event| progress.on_event(event));
     progress.finish();
     drop(demo);
     let report = report.map_err(Failure::CpuPool)?;
@@ -84,7 +91,7 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     if options.json {
         print_stdout(&summary::json_lines(&report));
     } else {
-        print_stdout(&summary::human(&report, &options.config.out_dir));
+        print_stdout(&summary::human(&report, &config.out_dir));
     }
     if let Some(path) = &options.timeline {
         timeline::write(&report, path).map_err(|err| Failure::Timeline(path.clone(), err))?;
@@ -99,7 +106,8 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
 /// Why the command stopped short: a command line it does not understand
 /// (exit status 2), or a run that could not start or finish (1).
 enum Failure {
-    /// Bad arguments, or an unreadable `--urls` file.
+    /// Bad arguments, an unreadable `--urls` or `--cacert` file, an `--out`
+    /// that cannot be written.
     Usage(UsageError),
     /// The demo server could not start.
     DemoServer(io::Error),
@@ -148,9 +156,42 @@ fn print_stdout(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cli::args::DEFAULT_OUT_DIR;
+    use cli::limits::{DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_PIXELS, MAX_WORKERS};
+    use tandem::pipeline::Config;
 
     #[test]
     fn the_help_states_how_many_demo_images_are_processed() {
         assert!(args::USAGE.contains(&format!("processes {DEMO_INPUTS} of its images")));
+    }
+
+    #[test]
+    fn the_help_states_the_real_defaults_and_bounds() {
+        let config = Config::new(DEFAULT_OUT_DIR);
+        let limits = &config.resize.limits;
+        for stated in [
+            format!("writable before any download [default: {DEFAULT_OUT_DIR}]"),
+            format!(
+                "--size WxH           output size in pixels [default: {}x{}]",
+                config.resize.width, config.resize.height
+            ),
+            format!(
+                "at most {MAX_CONCURRENCY} [default: {}]",
+                config.concurrency
+            ),
+            format!(
+                "decoding them [default: {}]",
+                limits.max_image_width.unwrap()
+            ),
+            format!("[default: {DEFAULT_MAX_OUTPUT_SIDE}]"),
+            format!(
+                "[default: {}, at most {MAX_OUTPUT_PIXELS}]",
+                config.resize.max_output_pixels
+            ),
+            format!("threads, at most {MAX_WORKERS}"),
+        ] {
+            assert!(args::USAGE.contains(&stated), "{stated}");
+        }
+        assert_eq!(limits.max_image_width, limits.max_image_height);
     }
 }

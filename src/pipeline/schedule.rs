@@ -152,6 +152,7 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         stages: &mut Stages,
     ) -> Result<Saved, ItemError> {
         let work = &self.work;
+        // ANCHOR: pipeline_stages
         let permit = self.downloads.acquire().await;
         let body = work.download(index, url, stages).await?;
         let downloaded_bytes = body.len();
@@ -161,6 +162,7 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         drop(permit);
         let processed = work.cpu_result(index, answer.await, stages)?;
         work.save(index, downloaded_bytes, processed, stages).await
+        // ANCHOR_END: pipeline_stages
     }
 
     /// The article's schedule: every download, then every resize, then every
