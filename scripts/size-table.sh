@@ -32,10 +32,12 @@ packages_default="$(package_count)"
 
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.2f MB", b / 1000000 }'; }
-signed() { if (($1 >= 0)); then echo "+$1"; else echo "$1"; fi; }
+# 1234567 -> 1,234,567
+commas() { echo "$1" | sed ':a; s/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
+signed() { if (($1 >= 0)); then echo "+$(commas "$1")"; else commas "$1"; fi; }
 # row NAME COMMAND BYTES HELLO PACKAGES
 row() {
-  printf '| %s | `%s` | %s B (%s) | %s B | %s |\n' "$1" "$2" "$3" "$(kib "$3")" "$(signed $(($3 - $4)))" "$5"
+  printf '| %s | `%s` | %s B (%s) | %s B | %s |\n' "$1" "$2" "$(commas "$3")" "$(kib "$3")" "$(signed $(($3 - $4)))" "$5"
 }
 # cost FEATURE WHERE WITH WITHOUT
 cost() {
