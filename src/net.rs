@@ -40,7 +40,11 @@ pub async fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
 pub async fn connect_any(
     addrs: &[SocketAddr],
 ) -> Result<Async<TcpStream>, (SocketAddr, io::Error)> {
-    let mut last_error = None;
+    // Only an empty list leaves this first value: `resolve` never returns one.
+    let mut last_error = (
+        SocketAddr::from(([0, 0, 0, 0], 0)),
+        io::ErrorKind::NotFound.into(),
+    );
     for &addr in addrs {
         match Async::<TcpStream>::connect(addr).await {
             Ok(stream) => {
@@ -48,14 +52,10 @@ pub async fn connect_any(
                 let _ = stream.get_ref().set_nodelay(true);
                 return Ok(stream);
             }
-            Err(source) => last_error = Some((addr, source)),
+            Err(source) => last_error = (addr, source),
         }
     }
-    let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
-    Err(last_error.unwrap_or_else(|| {
-        let none = io::Error::new(io::ErrorKind::NotFound, "no addresses");
-        (unspecified, none)
-    }))
+    Err(last_error)
 }
 
 #[cfg(test)]
