@@ -192,7 +192,7 @@ fn image_urls(base: &str, count: usize, delay_ms: u64) -> Vec<String> {
 
 fn config(out_dir: &std::path::Path, mode: Mode) -> Config {
     Config {
-        concurrency: CONCURRENCY,
+        concurrency: Some(CONCURRENCY),
         mode,
         ..Config::new(out_dir)
     }

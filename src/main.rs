@@ -15,7 +15,8 @@
 //! ```text
 //!  args ──► Options { inputs, pipeline Config, --json, --timeline }
 //!              │
-//!            URLs (arguments, --urls file; or the demo server's)
+//!            URLs (arguments, --urls file; or the demo server's, painted
+//!                  ahead and answered --demo-delay late)
 //!              │
 //!            pipeline::run_blocking ──events──► progress line (stderr, tty only)
 //!              │
@@ -36,9 +37,6 @@ use cli::args::{self, Command, Options, UsageError};
 use cli::progress::Progress;
 use cli::{summary, timeline};
 use tandem::{PoolError, pipeline};
-
-/// How many of the demo server's images a run without any URL processes.
-const DEMO_INPUTS: usize = 12;
 
 fn main() -> ExitCode {
     let outcome = match args::parse(std::env::args_os().skip(1)) {
@@ -64,12 +62,20 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     // `demo` is dropped, after the run.
     let demo = if options.wants_demo() {
         let server = tandem::demo::Server::start().map_err(Failure::DemoServer)?;
+        let count = options.demo_images;
+        let delay = match options.demo_delay {
+            Some((min, max)) => format!(", each answered {min}-{max} ms late as over a network"),
+            None => String::new(),
+        };
         eprintln!(
-            "tandem: no URL given: processing {DEMO_INPUTS} images from the built-in demo \
-             server at http://{}",
+            "tandem: no URL given: processing {count} images from the built-in demo \
+             server at http://{}{delay}",
             server.addr()
         );
-        urls = server.image_urls(DEMO_INPUTS);
+        // Painting is the server's work, not the run's: done before the
+        // clock starts, so the timeline shows the client alone.
+        server.paint_ahead(count).map_err(Failure::DemoServer)?;
+        urls = server.delayed_image_urls(count, options.demo_delay);
         Some(server)
     } else {
         None
@@ -143,14 +149,4 @@ fn print_stdout(text: &str) {
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_help_states_how_many_demo_images_are_processed() {
-        assert!(args::USAGE.contains(&format!("processes {DEMO_INPUTS} of its images")));
-    }
 }

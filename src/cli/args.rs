@@ -21,11 +21,13 @@
 //! pipeline setting is a `Config` field plus one line in [`parse`].
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::PathBuf;
 
-use tandem::pipeline::{Config, Mode};
+use tandem::pipeline::Config;
 use tandem::resize::Fit;
+
+pub use super::values::UsageError;
+use super::values::{bytes, delay_range, mode, non_empty, positive, size, url_lines};
 
 /// The text of `tandem --help`.
 pub const USAGE: &str = "\
@@ -34,8 +36,10 @@ tandem: download images and resize them, network I/O and CPU work in tandem
 Usage: tandem [OPTIONS] [URL ...]
 
 With no URL (and no --urls), tandem starts its built-in demo server on
-127.0.0.1 and processes 12 of its images. The i-th input (from 0) is saved
-as <out>/resized_<i>.png; nothing is written outside the output directory.
+127.0.0.1, paints its images before the clock starts, and processes 12 of
+them, each answered 30 to 150 ms late as over a network. The i-th input
+(from 0) is saved as <out>/resized_<i>.png; nothing is written outside the
+output directory.
 
 Options:
   --urls FILE          read URLs from FILE, one a line; blank lines and lines
@@ -45,7 +49,10 @@ Options:
   --fit                keep the aspect ratio: fit inside WxH instead of
                        stretching to it
   --workers N          CPU pool threads [default: available cores]
-  --concurrency N      downloads in flight at once [default: 8]
+  --concurrency N      downloads in flight at once, fixed [default: adaptive,
+                       from 32, growing while the CPU pool starves, up to 128]
+  --max-buffered BYTES memory budget for downloaded bodies not yet resized,
+                       like 512K or 64M [default: 64M]
   --mode MODE          'pipeline' (resize each image as soon as it arrives)
                        or 'batch' (download all, then resize all)
                        [default: pipeline]
@@ -54,6 +61,9 @@ Options:
   --timeline FILE.svg  draw when each stage of each image ran, as SVG
   --json               print one JSON object per input and a summary object,
                        one a line, instead of the human summary
+  --demo-images N      with no URL: how many demo images [default: 12]
+  --demo-delay MS      with no URL: each demo image's simulated network delay,
+                       MIN-MAX or MS, 0 for none [default: 30-150]
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 
@@ -82,23 +92,24 @@ pub struct Options {
     /// `--urls FILE`.
     pub urls_file: Option<PathBuf>,
     /// What the pipeline does: `--out`, `--size`, `--fit`, `--max-side`,
-    /// `--workers`, `--concurrency`, `--mode`.
+    /// `--workers`, `--concurrency`, `--max-buffered`, `--mode`.
     pub config: Config,
     /// `--timeline FILE.svg`.
     pub timeline: Option<PathBuf>,
     /// `--json`: JSON lines instead of the human summary.
     pub json: bool,
+    /// `--demo-images N`: how many demo images a run without URLs takes.
+    pub demo_images: usize,
+    /// `--demo-delay MIN-MAX`: each demo image's delay, in milliseconds,
+    /// somewhere in this range; `None` for none.
+    pub demo_delay: Option<(u64, u64)>,
 }
 
-/// A command line tandem does not understand: the one-line reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
+/// How many of the demo server's images a run without any URL processes.
+pub const DEMO_IMAGES: usize = 12;
 
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// The simulated network delay of the demo images, in milliseconds.
+pub const DEMO_DELAY_MS: (u64, u64) = (30, 150);
 
 /// Where the images go without `--out`.
 pub const DEFAULT_OUT_DIR: &str = "resized";
@@ -113,6 +124,8 @@ impl Default for Options {
             config: Config::new(DEFAULT_OUT_DIR),
             timeline: None,
             json: false,
+            demo_images: DEMO_IMAGES,
+            demo_delay: Some(DEMO_DELAY_MS),
         }
     }
 }
@@ -135,16 +148,6 @@ impl Options {
     pub fn wants_demo(&self) -> bool {
         self.urls.is_empty() && self.urls_file.is_none()
     }
-}
-
-/// The URLs of a `--urls` file: each line trimmed; blank lines and lines
-/// starting with `#` skipped. Nothing else is filtered: a line that is not
-/// a valid URL is an input that will fail, and report why.
-pub fn url_lines(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_string)
 }
 
 /// Parses the arguments that follow the program name.
@@ -194,7 +197,10 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
                 (limits.max_image_width, limits.max_image_height) = (side, side);
             }
             "--workers" => config.workers = positive(name, &value()?)?,
-            "--concurrency" => config.concurrency = positive(name, &value()?)?,
+            "--concurrency" => config.concurrency = Some(positive(name, &value()?)?),
+            "--max-buffered" => config.max_buffered = bytes(name, &value()?)?,
+            "--demo-images" => options.demo_images = positive(name, &value()?)?,
+            "--demo-delay" => options.demo_delay = delay_range(name, &value()?)?,
             "--mode" => config.mode = mode(&value()?)?,
             "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
             "--json" => options.json = true,
@@ -204,52 +210,10 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
     Ok(Command::Run(Box::new(options)))
 }
 
-/// `WxH`, both at least 1: `128x128`.
-fn size(text: &str) -> Result<(u32, u32), UsageError> {
-    let bad = || {
-        UsageError(format!(
-            "--size wants WxH with W, H ≥ 1, like 128x128, not '{text}'"
-        ))
-    };
-    let (width, height) = text.split_once(['x', 'X']).ok_or_else(bad)?;
-    let side = |side: &str| side.parse::<u32>().ok().filter(|&side| side > 0);
-    match (side(width), side(height)) {
-        (Some(width), Some(height)) => Ok((width, height)),
-        _ => Err(bad()),
-    }
-}
-
-/// A whole number of at least 1.
-fn positive<N: std::str::FromStr + PartialOrd + From<u8>>(
-    name: &str,
-    text: &str,
-) -> Result<N, UsageError> {
-    text.parse::<N>()
-        .ok()
-        .filter(|number| *number >= N::from(1))
-        .ok_or_else(|| UsageError(format!("{name} wants a whole number ≥ 1, not '{text}'")))
-}
-
-fn mode(text: &str) -> Result<Mode, UsageError> {
-    match text {
-        "pipeline" => Ok(Mode::Pipeline),
-        "batch" => Ok(Mode::Batch),
-        _ => Err(UsageError(format!(
-            "--mode wants 'pipeline' or 'batch', not '{text}'"
-        ))),
-    }
-}
-
-fn non_empty(name: &str, value: String) -> Result<String, UsageError> {
-    if value.is_empty() {
-        return Err(UsageError(format!("{name} needs a non-empty value")));
-    }
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tandem::pipeline::DEFAULT_MAX_BUFFERED;
 
     fn run(arguments: &[&str]) -> Result<Options, UsageError> {
         match parse(arguments.iter().map(OsString::from))? {
@@ -270,9 +234,11 @@ mod tests {
         assert_eq!(config.resize, pipeline.resize);
         assert_eq!((config.resize.width, config.resize.height), (128, 128));
         assert_eq!(config.resize.fit, Fit::Exact);
-        assert_eq!(config.concurrency, pipeline.concurrency);
+        assert_eq!(config.concurrency, None);
+        assert_eq!(config.max_buffered, DEFAULT_MAX_BUFFERED);
+        assert_eq!(options.demo_delay, Some(DEMO_DELAY_MS));
         assert_eq!(config.workers, pipeline.workers);
-        assert_eq!(config.mode, Mode::Pipeline);
+        assert_eq!(config.mode, tandem::pipeline::Mode::Pipeline);
         assert!(options.wants_demo());
         assert!(!options.json);
     }
@@ -287,7 +253,21 @@ mod tests {
                 "--size WxH           output size in pixels [default: {}x{}]",
                 config.resize.width, config.resize.height
             ),
-            format!("in flight at once [default: {}]", config.concurrency),
+            format!(
+                "from {}, growing while the CPU pool starves, up to {}]",
+                tandem::pipeline::WINDOW_START,
+                tandem::pipeline::WINDOW_MAX
+            ),
+            format!(
+                "like 512K or 64M [default: {}M]",
+                DEFAULT_MAX_BUFFERED >> 20
+            ),
+            format!("how many demo images [default: {DEMO_IMAGES}]"),
+            format!(
+                "MIN-MAX or MS, 0 for none [default: {}-{}]",
+                DEMO_DELAY_MS.0, DEMO_DELAY_MS.1
+            ),
+            format!("processes {DEMO_IMAGES} of"),
             format!(
                 "decoding them [default: {}]",
                 limits.max_image_width.unwrap()
@@ -309,6 +289,11 @@ mod tests {
             "--workers",
             "3",
             "--concurrency=2",
+            "--max-buffered",
+            "8M",
+            "--demo-images=5",
+            "--demo-delay",
+            "0",
             "--mode",
             "batch",
             "--max-side",
@@ -328,8 +313,10 @@ mod tests {
         assert_eq!(config.out_dir, PathBuf::from("thumbs"));
         assert_eq!((config.resize.width, config.resize.height), (64, 32));
         assert_eq!(config.resize.fit, Fit::Contain);
-        assert_eq!((config.workers, config.concurrency), (3, 2));
-        assert_eq!(config.mode, Mode::Batch);
+        assert_eq!((config.workers, config.concurrency), (3, Some(2)));
+        assert_eq!(config.max_buffered, 8 << 20);
+        assert_eq!((options.demo_images, options.demo_delay), (5, None));
+        assert_eq!(config.mode, tandem::pipeline::Mode::Batch);
         assert_eq!(config.resize.limits.max_image_width, Some(1000));
         assert_eq!(config.resize.limits.max_image_height, Some(1000));
         assert_eq!(options.timeline, Some(PathBuf::from("t.svg")));
@@ -363,6 +350,9 @@ mod tests {
         assert!(error(&["--concurrency", "-3"]).contains("--concurrency"));
         assert!(error(&["--max-side", "0"]).contains("--max-side"));
         assert!(error(&["--mode", "fast"]).contains("--mode"));
+        assert!(error(&["--max-buffered", "0"]).contains("--max-buffered"));
+        assert!(error(&["--demo-delay", "9-1"]).contains("--demo-delay"));
+        assert!(error(&["--demo-images", "0"]).contains("--demo-images"));
         assert_eq!(error(&["--out"]), "--out needs a value");
         assert_eq!(error(&["--out="]), "--out needs a non-empty value");
         assert_eq!(error(&["--frobnicate"]), "unknown option '--frobnicate'");
@@ -370,14 +360,6 @@ mod tests {
         assert_eq!(error(&["--json=yes"]), "--json takes no value");
         assert_eq!(error(&["--=x"]), "-- takes no value");
         assert_eq!(error(&["--help=1"]), "--help takes no value");
-    }
-
-    #[test]
-    fn url_files_skip_blanks_and_comments() {
-        let text =
-            "# thumbnails\nhttp://a/1\n\n   \n  http://a/2  \r\n#http://skipped\nhttp://a/1\n";
-        let urls: Vec<String> = url_lines(text).collect();
-        assert_eq!(urls, ["http://a/1", "http://a/2", "http://a/1"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! command line, showing progress, and reporting the outcome.
 //!
 //! `src/main.rs` runs them in order: [`args`] turns the arguments into
-//! options, the library's pipeline does the work while [`progress`] draws
+//! options (each value checked by [`values`]), the library's pipeline does the work while [`progress`] draws
 //! its events, then [`summary`] prints the outcome and [`timeline`] draws
 //! it (`--timeline`).
 
@@ -10,3 +10,4 @@ pub mod args;
 pub mod progress;
 pub mod summary;
 pub mod timeline;
+pub mod values;

@@ -81,6 +81,7 @@ mod url;
 use std::sync::OnceLock;
 
 pub use client::{Client, ClientBuilder};
+pub use connection::Admit;
 pub use connection_pool::MAX_IDLE_AGE;
 pub use error::{Error, Part, TimeoutKind};
 pub use headers::Headers;

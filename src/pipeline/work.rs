@@ -13,7 +13,8 @@
 //! # How
 //!
 //! ```text
-//!  download    client.get(url) on the loop; only a 2xx body counts
+//!  download    client.get(url) on the loop; only a 2xx body counts; with
+//!              a budget, its bytes reserved between head and body
 //!  cpu_job     the closure a worker runs: resize::process, timed; it
 //!              answers a CpuAnswer (outcome, worker, start, end)
 //!  cpu_result  the answer's spans into stages.cpu; its image, or the error
@@ -21,9 +22,12 @@
 //! ```
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use super::budget::{Budget, Reservation};
 use super::{Config, CpuSpan, Event, ItemError, Saved, Span, Stages, write_atomically};
 use crate::pool::{self, JobError};
 use crate::resize::{self, Processed, ResizeError};
@@ -58,16 +62,29 @@ impl<'a, F: FnMut(Event)> Work<'a, F> {
         }
     }
 
-    /// Fetches `url`; only a 2xx body counts.
-    pub(super) async fn download(
+    /// Fetches `url`; only a 2xx body counts. With a `budget`, the body is
+    /// reserved for from its head's `Content-Length` before it is read (or
+    /// counted once it has arrived, when no length was announced), and
+    /// the reservation comes back with the body.
+    pub(super) async fn download<'b>(
         &self,
         index: usize,
         url: &str,
         stages: &mut Stages,
-    ) -> Result<Vec<u8>, ItemError> {
+        budget: Option<&'b Budget>,
+    ) -> Result<(Vec<u8>, Option<Reservation<'b>>), ItemError> {
         self.emit(Event::DownloadStarted(index));
         let start = self.now();
-        let response = self.config.client.get(url).await;
+        let held = RefCell::new(None);
+        let response = match budget {
+            None => self.config.client.get(url).await,
+            Some(budget) => {
+                let mut admit = reserve_announced(budget, &held);
+                let response = self.config.client.get_admitted(url, &mut admit).await;
+                drop(admit);
+                response
+            }
+        };
         stages.download = Some(Span {
             start,
             end: self.now(),
@@ -77,11 +94,16 @@ impl<'a, F: FnMut(Event)> Work<'a, F> {
             return Err(ItemError::HttpStatus(response.status()));
         }
         let body = response.into_body();
+        let reservation = match (held.into_inner(), budget) {
+            (Some(reservation), _) => Some(reservation),
+            (None, Some(budget)) => Some(budget.count_arrived(body.len() as u64)),
+            (None, None) => None,
+        };
         self.emit(Event::Downloaded {
             index,
             bytes: body.len(),
         });
-        Ok(body)
+        Ok((body, reservation))
     }
 
     /// The job a pool worker runs: decode, resize, encode, timed on the
@@ -179,6 +201,26 @@ impl CpuAnswer {
         }
     }
 }
+
+// ANCHOR: reserve_announced
+/// The admission of [`Work::download`]: once a 2xx head announces its
+/// body's length, wait in the budget's line for that many bytes, and keep
+/// the reservation in `held`. (A redirect's head reserves nothing.)
+fn reserve_announced<'a, 'b: 'a>(
+    budget: &'b Budget,
+    held: &'a RefCell<Option<Reservation<'b>>>,
+) -> impl FnMut(u16, Option<u64>) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
+    move |status, announced| {
+        Box::pin(async move {
+            held.borrow_mut().take();
+            if let (200..=299, Some(bytes)) = (status, announced) {
+                let reservation = budget.reserve(bytes).await;
+                *held.borrow_mut() = Some(reservation);
+            }
+        })
+    }
+}
+// ANCHOR_END: reserve_announced
 
 /// `<out_dir>/resized_<index>.png`: the name comes from the index alone,
 /// never from the URL or the server, so it can't point outside `out_dir`.

@@ -89,6 +89,17 @@ fn sample_report() -> Report {
         ],
         wall: Duration::from_millis(51),
         workers: 3,
+        flow: tandem::pipeline::Flow {
+            adaptive: true,
+            window: [(0, 2), (20, 3), (30, 2)]
+                .map(|(at, size)| tandem::pipeline::WindowPoint {
+                    at: Duration::from_millis(at),
+                    size,
+                })
+                .to_vec(),
+            max_buffered: 1000,
+            buffered_peak: 300,
+        },
     }
 }
 

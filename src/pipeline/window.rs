@@ -1,0 +1,261 @@
+//! How many downloads are in flight: a window that adapts to the CPU pool,
+//! unless the user fixed it with `--concurrency`.
+//!
+//! # Why a fixed concurrency is a guess
+//!
+//! A download that waits 100 ms for the network keeps no core busy. To keep
+//! `w` workers fed, enough downloads must be in flight that one arrives
+//! every time a worker finishes a picture: about `w × latency / CPU time per
+//! picture` of them. Latency, picture sizes and cores all enter, and none is
+//! known before the run: 8 in flight is too few over a slow network (the
+//! workers idle) and more than needed on loopback (bodies wait in memory).
+//! So the window is measured, not guessed, the way TCP sizes its congestion
+//! window from what the network tells it.
+//!
+//! # The rule
+//!
+//! The signal is the pool's queue, read each time a download completes
+//! (its body is in hand, about to be queued):
+//!
+//! ```text
+//!  queued < workers          the pool starves: a worker will soon have
+//!                            nothing to do  ─►  window + 1
+//!  queued = queue capacity   backlog: pictures wait for a worker; after a
+//!                            window's worth of such completions ─► window − 1
+//!  in between                just right: no change
+//! ```
+//!
+//! Growing by one per completion while starving doubles the window every
+//! round trip (each completion frees one slot and adds one: TCP's slow
+//! start), so a slow network is caught up with in a few round trips.
+//! Shrinking is slow on purpose: a window too small costs time, every
+//! worker idle; one too large costs only memory, and the memory budget
+//! (`budget.rs`) caps that anyway. The window starts at [`START`] (enough
+//! for two workers over a network of ~100 ms with pictures of ~10 ms of
+//! CPU each) and stays within `1..=`[`MAX`].
+//!
+//! A window is a count of slots: a download takes one before it starts and
+//! gives it back once its picture is in the pool's queue (so a picture
+//! waiting for room in the queue still holds its slot: back-pressure).
+//! Only the loop thread touches it, so its state is a `RefCell`.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use event_listener::Event;
+
+use crate::wait;
+
+use super::WindowPoint;
+
+/// The adaptive window's size before the first signal.
+pub const START: usize = 32;
+
+/// The largest the adaptive window grows.
+pub const MAX: usize = 128;
+
+/// The download window of one run.
+pub(super) struct Window {
+    state: RefCell<State>,
+    /// Notified when a slot comes free or the window grows.
+    room: Event,
+    /// `false` when `--concurrency` fixed the size.
+    adaptive: bool,
+}
+
+struct State {
+    size: usize,
+    in_flight: usize,
+    /// Completions that met a full queue since the last change.
+    backlog: usize,
+    /// The size over time, from the start of the run.
+    history: Vec<WindowPoint>,
+}
+
+/// One download's place in the window; dropping it frees the place.
+pub(super) struct Slot<'a> {
+    window: &'a Window,
+}
+
+/// What the pool's queue looked like when a download completed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct QueueReading {
+    pub(super) queued: usize,
+    pub(super) workers: usize,
+    pub(super) capacity: usize,
+}
+
+impl Window {
+    /// A window fixed at `size` (at least 1), or adaptive from [`START`].
+    pub(super) fn new(fixed: Option<usize>) -> Window {
+        let size = fixed.map_or(START, |size| size.max(1));
+        Window {
+            state: RefCell::new(State {
+                size,
+                in_flight: 0,
+                backlog: 0,
+                history: vec![WindowPoint {
+                    at: Duration::ZERO,
+                    size,
+                }],
+            }),
+            room: Event::new(),
+            adaptive: fixed.is_none(),
+        }
+    }
+
+    /// Waits for a free slot.
+    pub(super) async fn acquire(&self) -> Slot<'_> {
+        wait::until(&self.room, || {
+            let mut state = self.state.borrow_mut();
+            (state.in_flight < state.size).then(|| {
+                state.in_flight += 1;
+                Slot { window: self }
+            })
+        })
+        .await
+    }
+
+    // ANCHOR: control_rule
+    /// Applies the control rule to one completed download; `now` dates the
+    /// change in the history.
+    pub(super) fn on_downloaded(&self, queue: QueueReading, now: Duration) {
+        if !self.adaptive {
+            return;
+        }
+        let mut state = self.state.borrow_mut();
+        let size = state.size;
+        if queue.queued < queue.workers {
+            // The pool starves: one more download in flight.
+            state.backlog = 0;
+            state.resize(size + 1, now);
+        } else if queue.queued >= queue.capacity {
+            // Backlog: after a window's worth of it, one fewer.
+            state.backlog += 1;
+            if state.backlog >= size {
+                state.backlog = 0;
+                state.resize(size - 1, now);
+            }
+        }
+        drop(state);
+        // A larger window may let a waiting download start.
+        self.room.notify(usize::MAX);
+    }
+    // ANCHOR_END: control_rule
+
+    /// Whether the window adapts (no `--concurrency`).
+    pub(super) fn is_adaptive(&self) -> bool {
+        self.adaptive
+    }
+
+    /// The window's size over the run: its first size at time zero, then
+    /// every change.
+    pub(super) fn history(&self) -> Vec<WindowPoint> {
+        self.state.borrow().history.clone()
+    }
+}
+
+impl State {
+    /// Sets the size within `1..=MAX` and records a change.
+    fn resize(&mut self, size: usize, now: Duration) {
+        let size = size.clamp(1, MAX);
+        if size != self.size {
+            self.size = size;
+            self.history.push(WindowPoint { at: now, size });
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.window.state.borrow_mut().in_flight -= 1;
+        self.window.room.notify_additional(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STARVING: QueueReading = QueueReading {
+        queued: 0,
+        workers: 2,
+        capacity: 4,
+    };
+    const FULL: QueueReading = QueueReading {
+        queued: 4,
+        workers: 2,
+        capacity: 4,
+    };
+    const JUST_RIGHT: QueueReading = QueueReading {
+        queued: 3,
+        workers: 2,
+        capacity: 4,
+    };
+
+    fn size(window: &Window) -> usize {
+        window.state.borrow().size
+    }
+
+    #[test]
+    fn grows_by_one_per_starving_completion_up_to_the_maximum() {
+        let window = Window::new(None);
+        for _ in 0..3 {
+            window.on_downloaded(STARVING, Duration::ZERO);
+        }
+        assert_eq!(size(&window), START + 3);
+        for _ in 0..1000 {
+            window.on_downloaded(STARVING, Duration::ZERO);
+        }
+        assert_eq!(size(&window), MAX);
+    }
+
+    #[test]
+    fn shrinks_by_one_per_window_of_backlog_down_to_one() {
+        let window = Window::new(None);
+        for _ in 0..START - 1 {
+            window.on_downloaded(FULL, Duration::ZERO);
+        }
+        assert_eq!(size(&window), START);
+        window.on_downloaded(FULL, Duration::from_millis(5));
+        assert_eq!(size(&window), START - 1);
+        for _ in 0..10_000 {
+            window.on_downloaded(FULL, Duration::ZERO);
+        }
+        assert_eq!(size(&window), 1);
+        let history = window.history();
+        assert_eq!(history[0].size, START);
+        assert_eq!(history[1].at, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn a_queue_just_right_changes_nothing_and_a_fixed_window_never_moves() {
+        let window = Window::new(None);
+        for _ in 0..100 {
+            window.on_downloaded(JUST_RIGHT, Duration::ZERO);
+        }
+        assert_eq!(size(&window), START);
+        let fixed = Window::new(Some(4));
+        for _ in 0..100 {
+            fixed.on_downloaded(STARVING, Duration::ZERO);
+        }
+        assert_eq!((size(&fixed), fixed.history().len()), (4, 1));
+        assert!(!fixed.is_adaptive());
+    }
+
+    #[test]
+    fn slots_are_limited_by_the_size() {
+        let window = Window::new(Some(2));
+        let first = futures_lite::future::block_on(window.acquire());
+        let _second = futures_lite::future::block_on(window.acquire());
+        let third = futures_lite::future::block_on(futures_lite::future::poll_once(
+            std::pin::pin!(window.acquire()),
+        ));
+        assert!(third.is_none(), "a third slot waits");
+        drop(first);
+        let third = futures_lite::future::block_on(futures_lite::future::poll_once(
+            std::pin::pin!(window.acquire()),
+        ));
+        assert!(third.is_some(), "a freed slot is taken");
+    }
+}
