@@ -128,7 +128,11 @@ impl Window {
         if queue.queued < queue.workers {
             // The pool starves: one more download in flight.
             state.backlog = 0;
-            state.resize(size + 1, now);
+            if state.resize(size + 1, now) {
+                drop(state);
+                // A waiting download may start in the new slot.
+                self.room.notify_additional(1);
+            }
         } else if queue.queued >= queue.capacity {
             // Backlog: after a window's worth of it, one fewer.
             state.backlog += 1;
@@ -137,9 +141,6 @@ impl Window {
                 state.resize(size - 1, now);
             }
         }
-        drop(state);
-        // A larger window may let a waiting download start.
-        self.room.notify(usize::MAX);
     }
     // ANCHOR_END: control_rule
 
@@ -156,13 +157,16 @@ impl Window {
 }
 
 impl State {
-    /// Sets the size within `1..=MAX` and records a change.
-    fn resize(&mut self, size: usize, now: Duration) {
+    /// Sets the size within `1..=MAX` and records a change; whether it
+    /// changed.
+    fn resize(&mut self, size: usize, now: Duration) -> bool {
         let size = size.clamp(1, MAX);
-        if size != self.size {
+        let changed = size != self.size;
+        if changed {
             self.size = size;
             self.history.push(WindowPoint { at: now, size });
         }
+        changed
     }
 }
 
