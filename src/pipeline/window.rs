@@ -19,7 +19,7 @@
 //!
 //! ```text
 //!  queued < workers          the pool starves: a worker will soon have
-//!                            nothing to do  ─►  window + 1
+//!                            nothing to do  ─►  window + 1, if full
 //!  queued = queue capacity   backlog: pictures wait for a worker; after a
 //!                            window's worth of such completions ─► window − 1
 //!  in between                just right: no change
@@ -27,7 +27,10 @@
 //!
 //! Growing by one per completion while starving doubles the window every
 //! round trip (each completion frees one slot and adds one: TCP's slow
-//! start), so a slow network is caught up with in a few round trips.
+//! start), so a slow network is caught up with in a few round trips. It
+//! grows only while every slot is taken: a window with free slots (the
+//! last inputs of a run) is not what holds the downloads back, and TCP
+//! too grows its window only when the window is the limit.
 //! Shrinking is slow on purpose: a window too small costs time, every
 //! worker idle; one too large costs only memory, and the memory budget
 //! (`budget.rs`) caps that anyway. The window starts at [`START`] (enough
@@ -126,9 +129,10 @@ impl Window {
         let mut state = self.state.borrow_mut();
         let size = state.size;
         if queue.queued < queue.workers {
-            // The pool starves: one more download in flight.
+            // The pool starves: one more download in flight, if the
+            // window is what holds them back (every slot taken).
             state.backlog = 0;
-            if state.resize(size + 1, now) {
+            if state.in_flight >= size && state.resize(size + 1, now) {
                 drop(state);
                 // A waiting download may start in the new slot.
                 self.room.notify_additional(1);
@@ -201,17 +205,33 @@ mod tests {
         window.state.borrow().size
     }
 
+    /// Takes every slot of `window`, as a run with more inputs does.
+    fn fill(window: &Window) {
+        let mut state = window.state.borrow_mut();
+        state.in_flight = state.size;
+    }
+
     #[test]
     fn grows_by_one_per_starving_completion_up_to_the_maximum() {
         let window = Window::new(None);
         for _ in 0..3 {
+            fill(&window);
             window.on_downloaded(STARVING, Duration::ZERO);
         }
         assert_eq!(size(&window), START + 3);
         for _ in 0..1000 {
+            fill(&window);
             window.on_downloaded(STARVING, Duration::ZERO);
         }
         assert_eq!(size(&window), MAX);
+    }
+
+    #[test]
+    fn a_window_with_free_slots_does_not_grow() {
+        let window = Window::new(None);
+        window.state.borrow_mut().in_flight = START - 1;
+        window.on_downloaded(STARVING, Duration::ZERO);
+        assert_eq!(size(&window), START);
     }
 
     #[test]
@@ -241,6 +261,7 @@ mod tests {
         assert_eq!(size(&window), START);
         let fixed = Window::new(Some(4));
         for _ in 0..100 {
+            fill(&fixed);
             fixed.on_downloaded(STARVING, Duration::ZERO);
         }
         assert_eq!((size(&fixed), fixed.history().len()), (4, 1));
