@@ -50,7 +50,7 @@ Options:
                        stretching to it
   --workers N          CPU pool threads [default: available cores]
   --concurrency N      downloads in flight at once, fixed [default: adaptive,
-                       from 32, growing while the CPU pool starves, up to 128]
+                       from 8, growing while the CPU pool starves, up to 128]
   --max-buffered BYTES memory budget for downloaded bodies not yet resized,
                        like 512K or 64M [default: 64M]
   --mode MODE          'pipeline' (resize each image as soon as it arrives)

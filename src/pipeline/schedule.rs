@@ -46,7 +46,9 @@ use std::fs;
 use std::io;
 
 use super::budget::Budget;
-use super::window::{QueueReading, Window};
+use futures_lite::future;
+
+use super::window::{QueueReading, TICK, Window};
 use super::work::Work;
 use super::{Config, Event, Flow, Item, ItemError, Mode, Report, Saved, Stages};
 use crate::join_all;
@@ -162,7 +164,14 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
             let result = self.pipeline_stages(index, &url, &mut stages).await;
             self.finish(index, url, result, stages)
         });
-        join_all(items).await
+        // The window's clock ticks until every input is done.
+        let ticks = async {
+            loop {
+                async_io::Timer::after(TICK).await;
+                self.window.on_tick(self.queue_reading(), self.work.now());
+            }
+        };
+        future::or(join_all(items), ticks).await
     }
 
     /// One input's stages, back to back.
@@ -175,9 +184,8 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         // ANCHOR: pipeline_stages
         let work = &self.work;
         let slot = self.window.acquire().await;
-        let (body, reservation) = work
-            .download(index, url, stages, Some(&self.budget))
-            .await?;
+        let admission = (&self.budget, &self.window);
+        let (body, reservation) = work.download(index, url, stages, Some(admission)).await?;
         let downloaded_bytes = body.len();
         self.window.on_downloaded(self.queue_reading(), work.now());
         let answer = self.pool.submit(work.cpu_job(body)).await;

@@ -25,6 +25,16 @@
 //!  in between                just right: no change
 //! ```
 //!
+//! Completions are the only signal once pictures arrive, but before the
+//! first one arrives there is none, and over a network that first wait is
+//! a round trip that no rule based on completions can shorten. So the
+//! window also listens to silence: every [`TICK`] in which no response
+//! head arrived and no download completed, while the workers starve and
+//! every slot is taken, adds [`START`] slots. On loopback heads arrive
+//! within a millisecond and the window stays small; 30 ms of silence
+//! grows it from 8 to 56: linear in the latency, as the number of
+//! downloads needed is.
+//!
 //! Growing by one per completion while starving doubles the window every
 //! round trip (each completion frees one slot and adds one: TCP's slow
 //! start), so a slow network is caught up with in a few round trips. It
@@ -33,9 +43,8 @@
 //! too grows its window only when the window is the limit.
 //! Shrinking is slow on purpose: a window too small costs time, every
 //! worker idle; one too large costs only memory, and the memory budget
-//! (`budget.rs`) caps that anyway. The window starts at [`START`] (enough
-//! for two workers over a network of ~100 ms with pictures of ~10 ms of
-//! CPU each) and stays within `1..=`[`MAX`].
+//! (`budget.rs`) caps that anyway. The window starts at [`START`], what
+//! loopback needs, and stays within `1..=`[`MAX`].
 //!
 //! A window is a count of slots: a download takes one before it starts and
 //! gives it back once its picture is in the pool's queue (so a picture
@@ -52,7 +61,10 @@ use crate::wait;
 use super::WindowPoint;
 
 /// The adaptive window's size before the first signal.
-pub const START: usize = 32;
+pub const START: usize = 8;
+
+/// How often the window checks for silence (see [`Window::on_tick`]).
+pub(super) const TICK: Duration = Duration::from_millis(5);
 
 /// The largest the adaptive window grows.
 pub const MAX: usize = 128;
@@ -69,6 +81,8 @@ pub(super) struct Window {
 struct State {
     size: usize,
     in_flight: usize,
+    /// Response heads and completed downloads since the last tick.
+    progress: usize,
     /// Completions that met a full queue since the last change.
     backlog: usize,
     /// The size over time, from the start of the run.
@@ -96,6 +110,7 @@ impl Window {
             state: RefCell::new(State {
                 size,
                 in_flight: 0,
+                progress: 0,
                 backlog: 0,
                 history: vec![WindowPoint {
                     at: Duration::ZERO,
@@ -127,6 +142,7 @@ impl Window {
             return;
         }
         let mut state = self.state.borrow_mut();
+        state.progress += 1;
         let size = state.size;
         if queue.queued < queue.workers {
             // The pool starves: one more download in flight, if the
@@ -146,7 +162,28 @@ impl Window {
             }
         }
     }
+
+    /// Called every [`TICK`]: a tick in which no response head arrived and
+    /// no download completed, while the pool starves and every slot is
+    /// taken, is silence: the network's latency, not its bandwidth, holds
+    /// the pictures back, and more requests in flight are the only cure.
+    /// The window grows by [`START`].
+    pub(super) fn on_tick(&self, queue: QueueReading, now: Duration) {
+        let mut state = self.state.borrow_mut();
+        let silent = std::mem::take(&mut state.progress) == 0;
+        let size = state.size;
+        let starving = queue.queued < queue.workers && state.in_flight >= size;
+        if self.adaptive && silent && starving && state.resize(size + START, now) {
+            drop(state);
+            self.room.notify_additional(START);
+        }
+    }
     // ANCHOR_END: control_rule
+
+    /// A response head arrived: the network is answering.
+    pub(super) fn on_head(&self) {
+        self.state.borrow_mut().progress += 1;
+    }
 
     /// Whether the window adapts (no `--concurrency`).
     pub(super) fn is_adaptive(&self) -> bool {
@@ -224,6 +261,20 @@ mod tests {
             window.on_downloaded(STARVING, Duration::ZERO);
         }
         assert_eq!(size(&window), MAX);
+    }
+
+    #[test]
+    fn silence_grows_the_window_and_progress_stops_it() {
+        let window = Window::new(None);
+        fill(&window);
+        window.on_tick(STARVING, Duration::from_millis(10));
+        assert_eq!(size(&window), 2 * START);
+        fill(&window);
+        window.on_head();
+        window.on_tick(STARVING, Duration::from_millis(20));
+        assert_eq!(size(&window), 2 * START, "a head arrived: not silent");
+        window.on_tick(JUST_RIGHT, Duration::from_millis(30));
+        assert_eq!(size(&window), 2 * START, "the pool is fed");
     }
 
     #[test]

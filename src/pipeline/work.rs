@@ -28,6 +28,7 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use super::budget::{Budget, Reservation};
+use super::window::Window;
 use super::{Config, CpuSpan, Event, ItemError, Saved, Span, Stages, write_atomically};
 use crate::pool::{self, JobError};
 use crate::resize::{self, Processed, ResizeError};
@@ -62,7 +63,8 @@ impl<'a, F: FnMut(Event)> Work<'a, F> {
         }
     }
 
-    /// Fetches `url`; only a 2xx body counts. With a `budget`, the body is
+    /// Fetches `url`; only a 2xx body counts. With an `admission` (the
+    /// budget, and the window that hears of each head), the body is
     /// reserved for from its head's `Content-Length` before it is read (or
     /// counted once it has arrived, when no length was announced), and
     /// the reservation comes back with the body.
@@ -71,15 +73,16 @@ impl<'a, F: FnMut(Event)> Work<'a, F> {
         index: usize,
         url: &str,
         stages: &mut Stages,
-        budget: Option<&'b Budget>,
+        admission: Option<(&'b Budget, &'b Window)>,
     ) -> Result<(Vec<u8>, Option<Reservation<'b>>), ItemError> {
         self.emit(Event::DownloadStarted(index));
         let start = self.now();
         let held = RefCell::new(None);
-        let response = match budget {
+        let budget = admission.map(|(budget, _)| budget);
+        let response = match admission {
             None => self.config.client.get(url).await,
-            Some(budget) => {
-                let mut admit = reserve_announced(budget, &held);
+            Some((budget, window)) => {
+                let mut admit = reserve_announced(budget, window, &held);
                 let response = self.config.client.get_admitted(url, &mut admit).await;
                 drop(admit);
                 response
@@ -203,14 +206,17 @@ impl CpuAnswer {
 }
 
 // ANCHOR: reserve_announced
-/// The admission of [`Work::download`]: once a 2xx head announces its
-/// body's length, wait in the budget's line for that many bytes, and keep
-/// the reservation in `held`. (A redirect's head reserves nothing.)
+/// The admission of [`Work::download`]: tell the window a head arrived;
+/// once a 2xx head announces its body's length, wait in the budget's line
+/// for that many bytes, and keep the reservation in `held`. (A redirect's
+/// head reserves nothing.)
 fn reserve_announced<'a, 'b: 'a>(
     budget: &'b Budget,
+    window: &'b Window,
     held: &'a RefCell<Option<Reservation<'b>>>,
 ) -> impl FnMut(u16, Option<u64>) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
     move |status, announced| {
+        window.on_head();
         Box::pin(async move {
             held.borrow_mut().take();
             if let (200..=299, Some(bytes)) = (status, announced) {
