@@ -194,7 +194,7 @@ fn the_window_stays_small_when_the_cpu_is_the_bottleneck() {
     assert_eq!(report.succeeded(), count);
     let flow = &report.flow;
     // It grew at most while the queue first filled (a worker and a queue
-    // slot), or once for silence if the machine stalled the first answers;
+    // slot), or for silence if the machine stalled the first answers;
     // then backlog kept it from growing, and shrank it.
     assert!(
         flow.window_max() <= 2 * WINDOW_START,

@@ -30,9 +30,9 @@
 //! a round trip that no rule based on completions can shorten. So the
 //! window also listens to silence: every [`TICK`] in which no response
 //! head arrived and no download completed, while the workers starve and
-//! every slot is taken, adds [`START`] slots. On loopback heads arrive
-//! within a millisecond and the window stays small; 30 ms of silence
-//! grows it from 8 to 56: linear in the latency, as the number of
+//! every slot is taken, adds [`SILENCE_STEP`] slots. On loopback heads
+//! arrive within a millisecond and the window stays small; 30 ms of
+//! silence grows it from 8 to 32: linear in the latency, as the number of
 //! downloads needed is.
 //!
 //! Growing by one per completion while starving doubles the window every
@@ -65,6 +65,11 @@ pub const START: usize = 8;
 
 /// How often the window checks for silence (see [`Window::on_tick`]).
 pub(super) const TICK: Duration = Duration::from_millis(5);
+
+/// How many slots a silent [`TICK`] adds: 0.8 per millisecond of silence,
+/// what two workers need over a network of ~30 ms with pictures of a few
+/// milliseconds of CPU each.
+const SILENCE_STEP: usize = 4;
 
 /// The largest the adaptive window grows.
 pub const MAX: usize = 128;
@@ -167,15 +172,15 @@ impl Window {
     /// no download completed, while the pool starves and every slot is
     /// taken, is silence: the network's latency, not its bandwidth, holds
     /// the pictures back, and more requests in flight are the only cure.
-    /// The window grows by [`START`].
+    /// The window grows by [`SILENCE_STEP`].
     pub(super) fn on_tick(&self, queue: QueueReading, now: Duration) {
         let mut state = self.state.borrow_mut();
         let silent = std::mem::take(&mut state.progress) == 0;
         let size = state.size;
         let starving = queue.queued < queue.workers && state.in_flight >= size;
-        if self.adaptive && silent && starving && state.resize(size + START, now) {
+        if self.adaptive && silent && starving && state.resize(size + SILENCE_STEP, now) {
             drop(state);
-            self.room.notify_additional(START);
+            self.room.notify_additional(SILENCE_STEP);
         }
     }
     // ANCHOR_END: control_rule
@@ -268,13 +273,13 @@ mod tests {
         let window = Window::new(None);
         fill(&window);
         window.on_tick(STARVING, Duration::from_millis(10));
-        assert_eq!(size(&window), 2 * START);
+        assert_eq!(size(&window), START + SILENCE_STEP);
         fill(&window);
         window.on_head();
         window.on_tick(STARVING, Duration::from_millis(20));
-        assert_eq!(size(&window), 2 * START, "a head arrived: not silent");
+        assert_eq!(size(&window), START + SILENCE_STEP, "a head arrived");
         window.on_tick(JUST_RIGHT, Duration::from_millis(30));
-        assert_eq!(size(&window), 2 * START, "the pool is fed");
+        assert_eq!(size(&window), START + SILENCE_STEP, "the pool is fed");
     }
 
     #[test]
