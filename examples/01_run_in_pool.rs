@@ -23,7 +23,7 @@
 //! `run_in_executor(pool, f, x)` is `pool.run(move || f(x))`. The loop thread
 //! does not compute: while the worker sums, the loop could serve sockets.
 //!
-//! Run: `cargo run --release --example 01_run_in_pool`
+//! Run with: `cargo run --release --example 01_run_in_pool`
 
 use tandem::CpuPool;
 

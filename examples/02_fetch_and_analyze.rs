@@ -26,7 +26,7 @@
 //! With no arguments the URLs point at tandem's embedded demo server on
 //! 127.0.0.1, so this runs without internet; given URLs, it fetches those.
 //!
-//! Run: `cargo run --release --example 02_fetch_and_analyze [URL ...]`
+//! Run with: `cargo run --release --example 02_fetch_and_analyze [URL ...]`
 
 use tandem::{CpuPool, http};
 

@@ -27,9 +27,7 @@
 //! asyncio.run(main(urls))
 //! ```
 //!
-//! ```text
-//! cargo run --release --example 03_download_and_resize [URL ...]
-//! ```
+//! Run with: `cargo run --release --example 03_download_and_resize [URL ...]`
 //!
 //! Without URLs it downloads demo pictures from a loopback server. Nothing
 //! overlaps here: every download ends before the first resize starts.

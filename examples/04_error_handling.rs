@@ -24,7 +24,7 @@
 //! 127.0.0.1: two good URLs, a 500, a port nobody listens on, and a
 //! response slower than the client's timeout. Given URLs, it fetches those.
 //!
-//! Run: `cargo run --release --example 04_error_handling [URL ...]`
+//! Run with: `cargo run --release --example 04_error_handling [URL ...]`
 
 use std::time::Duration;
 
@@ -60,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `ProcessPoolExecutor(max_workers=2)`
     let pool = CpuPool::new(2)?;
 
+    // ANCHOR: gather
     let outcomes = tandem::block_on(tandem::join_all(urls.iter().map(|url| async {
         let response = client.get(url).await.map_err(|err| err.to_string())?;
         if !response.is_success() {
@@ -71,12 +72,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|err| err.to_string())
     })));
+    // ANCHOR_END: gather
 
+    // ANCHOR: report
     for (url, outcome) in urls.iter().zip(outcomes) {
         match outcome {
             Ok(characters) => println!("成功 (ok):     {url}: {characters} characters"),
             Err(error) => println!("エラー発生 (error): {url}: {error}"),
         }
     }
+    // ANCHOR_END: report
     Ok(())
 }

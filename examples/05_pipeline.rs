@@ -2,9 +2,7 @@
 //! it arrives, while the next ones are still downloading, and saved the
 //! moment it is resized.
 //!
-//! ```text
-//! cargo run --release --example 05_pipeline [URL ...]
-//! ```
+//! Run with: `cargo run --release --example 05_pipeline [URL ...]`
 //!
 //! Without URLs it downloads demo pictures from a loopback server. The
 //! totals at the end say how much downloading (I/O) and resizing (CPU)

@@ -107,6 +107,7 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
     let (run_queue_sender, run_queue) = flume::unbounded();
     let tasks = Rc::new(RefCell::new(LiveTasks::default()));
     let expected_wakeups = ExpectedWakeupCount::default();
+    // ANCHOR: nested
     // Install this loop for `spawn`, restoring any outer loop afterwards (a
     // nested `block_on` gets its own queue).
     let handle = LoopHandle {
@@ -116,6 +117,7 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
     };
     let outer = CURRENT.with(|current| current.replace(Some(handle)));
     let _restore = RestoreOnDrop(outer);
+    // ANCHOR_END: nested
     let unfinished = CancelUnfinishedOnDrop { run_queue, tasks };
     async_io::block_on(SpinBeforeSleep::new(
         run(&unfinished.run_queue, future),
@@ -172,6 +174,7 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
     // waker calls: push the runnable into the run queue. The send cannot fail while the task lives: the loop
     // cancels every unfinished task before it drops the queue, and waking a
     // cancelled task schedules nothing.
+    // ANCHOR: spawn_recipe
     let schedule = move |runnable: Runnable| {
         let _ = sender.send(runnable);
     };
@@ -179,11 +182,13 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
         .propagate_panic(true)
         .spawn_local(move |()| future, schedule);
     runnable.schedule();
+    // ANCHOR_END: spawn_recipe
     task
 }
 
 /// The loop itself: poll `future`; between its polls, run queued tasks, a
 /// batch at a time (async-executor's `run`, whose `tick` is one runnable).
+// ANCHOR: run
 async fn run<T>(run_queue: &flume::Receiver<Runnable>, future: impl Future<Output = T>) -> T {
     let run_tasks = async {
         loop {
@@ -206,6 +211,7 @@ async fn run<T>(run_queue: &flume::Receiver<Runnable>, future: impl Future<Outpu
     // `or` polls `future` first, so the main future is served every turn.
     future.or(run_tasks).await
 }
+// ANCHOR_END: run
 
 /// The loop's unfinished tasks, as wakers: all the loop needs to cancel
 /// them when it ends (async-executor's `active` slab of wakers, drained when
@@ -267,6 +273,7 @@ struct CancelUnfinishedOnDrop {
     tasks: Rc<RefCell<LiveTasks>>,
 }
 
+// ANCHOR: cancel
 impl Drop for CancelUnfinishedOnDrop {
     fn drop(&mut self) {
         let wakers = std::mem::take(&mut self.tasks.borrow_mut().wakers);
@@ -279,6 +286,7 @@ impl Drop for CancelUnfinishedOnDrop {
         }
     }
 }
+// ANCHOR_END: cancel
 
 /// Held by a future, on the loop's thread, while it awaits an answer that
 /// another thread usually sends within microseconds (a [`CpuPool`] job's):

@@ -121,6 +121,7 @@ where
         .collect();
     let mut pending = slots.len();
 
+    // ANCHOR: drive_round
     future::poll_fn(|cx| {
         *ready.parent.lock().unwrap() = Some(cx.waker().clone());
         // One round over the futures woken so far. A future woken again
@@ -149,11 +150,13 @@ where
             Poll::Pending
         }
     })
+    // ANCHOR_END: drive_round
     .await
 }
 
 /// The indices of the futures woken since the last poll, and the waker of
 /// the task doing the joining.
+// ANCHOR: ready_list
 struct ReadyList {
     indices: Mutex<Vec<usize>>,
     /// Whether each index is on `indices` already: a future woken twice
@@ -183,6 +186,7 @@ impl Wake for SlotWaker {
         }
     }
 }
+// ANCHOR_END: ready_list
 
 /// The error of [`timeout`]: the time ran out first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +212,7 @@ impl std::error::Error for TimedOut {}
 /// let result = tandem::block_on(tandem::timeout(Duration::from_millis(10), slow));
 /// assert!(result.is_err());
 /// ```
+// ANCHOR: timeout
 pub async fn timeout<T>(
     duration: Duration,
     future: impl Future<Output = T>,
@@ -218,6 +223,7 @@ pub async fn timeout<T>(
     };
     async { Ok(future.await) }.or(expire).await
 }
+// ANCHOR_END: timeout
 
 /// A counting semaphore: at most `permits` holders at once
 /// (`asyncio.Semaphore`).
@@ -239,12 +245,15 @@ pub async fn timeout<T>(
 ///     assert!(limit.try_acquire().is_none());
 /// });
 /// ```
+// ANCHOR: semaphore
 pub struct Semaphore {
     free: AtomicUsize,
     released: Event,
 }
+// ANCHOR_END: semaphore
 
 /// Proof of holding one permit of a [`Semaphore`]; dropping it releases it.
+#[derive(Debug)]
 pub struct Permit<'a> {
     semaphore: &'a Semaphore,
 }

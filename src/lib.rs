@@ -23,12 +23,32 @@
 //! | module | what it is for |
 //! |--------|----------------|
 //! | [`demo`] | an httpbin-like server on 127.0.0.1, for examples, tests and `cargo run` with no internet |
-//! | [`spin`] | how the loop waits awake for a CPU job's answer instead of sleeping (chapter 1) |
+//! | [`spin`] | how the loop waits awake for a CPU job's answer instead of sleeping (chapter 7) |
 //! | `wait` (private) | "listen, then check again": how the semaphore and the pool's full queue wait without missing a wakeup |
 //! | [`json`] | JSON string literals for the demo server and the CLI's `--json` |
 //!
 //! The `tandem` binary (`src/main.rs`, `src/cli/`) is the main job on the
-//! command line; the tutorial chapters are in `docs/`.
+//! command line.
+//!
+//! ## The tutorial
+//!
+//! The chapters in `docs/` walk this source in reading order; every Rust
+//! block in them is an excerpt of the code, checked by `tests/docs.rs`.
+//! Run each example as you go (`cargo run --example NAME`; no network
+//! needed).
+//!
+//! | chapter | what it builds | read with |
+//! |---------|----------------|-----------|
+//! | `docs/01-the-split.md` | why the loop must never compute; the threads and channels | this page |
+//! | `docs/02-first-executor.md` | a complete executor in about 40 lines | `examples/00_first_executor.rs` |
+//! | `docs/03-the-loop.md` | the batch, the reactor sleep, cancel at end, nested [`block_on`] | [`executor`] |
+//! | `docs/04-the-reactor.md` | what `Async<TcpStream>` and `Timer` do underneath | async-io |
+//! | `docs/05-the-pool.md` | [`CpuPool`]: back-pressure, submit then answer, shutdown | [`pool`] |
+//! | `docs/06-gathering.md` | [`join_all`], [`timeout`], [`Semaphore`] | [`join`] |
+//! | `docs/07-microseconds.md` | spinning before sleeping, leader and followers | [`spin`] |
+//! | `docs/08-http.md` | HTTP/1.1 over a socket, limits, https | [`http`], [`demo`] |
+//! | `docs/09-pipeline.md` | download and resize overlapped, read through `--timeline` | `pipeline`, `resize` |
+//! | `docs/10-errors-and-limits.md` | every error a user can see; `return_exceptions=True` | `examples/04_error_handling.rs` |
 //!
 //! ## The two kinds of thread
 //!
@@ -55,6 +75,9 @@
 //! assert_eq!(result, 332_833_542);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 pub mod demo;
 pub mod executor;

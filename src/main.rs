@@ -35,6 +35,7 @@ use std::process::ExitCode;
 
 use cli::args::{self, Command, Options, UsageError};
 use cli::progress::Progress;
+use cli::{cacert, out_dir};
 use cli::{summary, timeline};
 use tandem::{PoolError, pipeline};
 
@@ -58,6 +59,12 @@ fn main() -> ExitCode {
 /// status says whether every input was saved.
 fn run(options: &Options) -> Result<ExitCode, Failure> {
     let mut urls = options.inputs()?;
+    let mut config = options.config.clone();
+    if let Some(path) = &options.cacert {
+        config.client = cacert::client(path)?;
+    }
+    // Refused now rather than at every image's save.
+    out_dir::probe(&config.out_dir)?;
     // With no input named, the demo server provides them. It stops when
     // `demo` is dropped, after the run.
     let demo = if options.wants_demo() {
@@ -82,7 +89,7 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     };
 
     let mut progress = Progress::on_stderr(urls.len());
-    let report = pipeline::run_blocking(urls, &options.config, |event| progress.on_event(event));
+    let report = pipeline::run_blocking(urls, &config, |event| progress.on_event(event));
     progress.finish();
     drop(demo);
     let report = report.map_err(Failure::CpuPool)?;
@@ -90,7 +97,7 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     if options.json {
         print_stdout(&summary::json_lines(&report));
     } else {
-        print_stdout(&summary::human(&report, &options.config.out_dir));
+        print_stdout(&summary::human(&report, &config.out_dir));
     }
     if let Some(path) = &options.timeline {
         timeline::write(&report, path).map_err(|err| Failure::Timeline(path.clone(), err))?;
@@ -105,7 +112,8 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
 /// Why the command stopped short: a command line it does not understand
 /// (exit status 2), or a run that could not start or finish (1).
 enum Failure {
-    /// Bad arguments, or an unreadable `--urls` file.
+    /// Bad arguments, an unreadable `--urls` or `--cacert` file, an `--out`
+    /// that cannot be written.
     Usage(UsageError),
     /// The demo server could not start.
     DemoServer(io::Error),
@@ -149,4 +157,60 @@ fn print_stdout(text: &str) {
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cli::args::DEFAULT_OUT_DIR;
+    use cli::limits::{DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_PIXELS, MAX_WORKERS};
+    use tandem::pipeline::Config;
+
+    #[test]
+    fn the_help_states_how_many_demo_images_are_processed() {
+        let images = args::DEMO_IMAGES;
+        assert!(args::USAGE.contains(&format!("processes {images} of its images")));
+    }
+
+    #[test]
+    fn the_help_states_the_real_defaults_and_bounds() {
+        let config = Config::new(DEFAULT_OUT_DIR);
+        let limits = &config.resize.limits;
+        for stated in [
+            format!("writable before any download [default: {DEFAULT_OUT_DIR}]"),
+            format!(
+                "--size WxH           output size in pixels [default: {}x{}]",
+                config.resize.width, config.resize.height
+            ),
+            format!("fixed, at most {MAX_CONCURRENCY}"),
+            format!(
+                "[default: adaptive, from {}, growing while the CPU",
+                tandem::pipeline::WINDOW_START
+            ),
+            format!("pool starves, up to {}]", tandem::pipeline::WINDOW_MAX),
+            format!(
+                "like 512K or 64M [default: {}M]",
+                tandem::pipeline::DEFAULT_MAX_BUFFERED >> 20
+            ),
+            format!("how many demo images [default: {}]", args::DEMO_IMAGES),
+            format!(
+                "MIN-MAX or MS, 0 for none [default: {}-{}]",
+                args::DEMO_DELAY_MS.0,
+                args::DEMO_DELAY_MS.1
+            ),
+            format!(
+                "decoding them [default: {}]",
+                limits.max_image_width.unwrap()
+            ),
+            format!("[default: {DEFAULT_MAX_OUTPUT_SIDE}]"),
+            format!(
+                "[default: {}, at most {MAX_OUTPUT_PIXELS}]",
+                config.resize.max_output_pixels
+            ),
+            format!("threads, at most {MAX_WORKERS}"),
+        ] {
+            assert!(args::USAGE.contains(&stated), "{stated}");
+        }
+        assert_eq!(limits.max_image_width, limits.max_image_height);
+    }
 }

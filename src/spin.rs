@@ -100,6 +100,7 @@ impl<F: Future> Future for SpinBeforeSleep<F> {
             this.waker = Some((Arc::clone(&record), Waker::from(record)));
         }
         let (record, waker) = this.waker.as_ref().expect("set just above");
+        // ANCHOR: spin_before_sleep
         record.woken.store(false, Ordering::SeqCst);
         let poll = this.future.as_mut().poll(&mut Context::from_waker(waker));
         if poll.is_pending() && this.expected.any() && !record.woken.load(Ordering::SeqCst) {
@@ -108,6 +109,7 @@ impl<F: Future> Future for SpinBeforeSleep<F> {
             });
         }
         poll
+        // ANCHOR_END: spin_before_sleep
     }
 }
 

@@ -11,9 +11,11 @@
 //! [`parse`] walks the arguments once. An option takes its value from the
 //! next argument (`--out DIR`) or after `=` (`--out=DIR`); `--` ends the
 //! options. Every value is checked here, so that the rest of the program
-//! only sees valid settings: a zero size or worker count is a
-//! [`UsageError`], which `main` reports with exit status 2. The input list
-//! itself is read later by [`Options::inputs`], which also reads `--urls`.
+//! only sees valid settings: a zero size or worker count, or a number past
+//! its bound (`limits.rs`), is a [`UsageError`], which `main` reports with
+//! exit status 2. The input list itself is read later by
+//! [`Options::inputs`], which also reads `--urls`. The help text is
+//! `usage.rs`.
 //!
 //! The options that shape the run go straight into a pipeline [`Config`]
 //! (its defaults are the command's defaults); [`Options`] adds only what
@@ -23,55 +25,12 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use super::limits::{self, DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_PIXELS};
+use super::limits::{MAX_URLS_FILE_BYTES, MAX_WORKERS};
+pub use super::usage::{HINT, USAGE, UsageError};
+use super::values::{bytes, delay_range, mode, non_empty, positive, size, url_lines};
 use tandem::pipeline::Config;
 use tandem::resize::Fit;
-
-pub use super::values::UsageError;
-use super::values::{bytes, delay_range, mode, non_empty, positive, size, url_lines};
-
-/// The text of `tandem --help`.
-pub const USAGE: &str = "\
-tandem: download images and resize them, network I/O and CPU work in tandem
-
-Usage: tandem [OPTIONS] [URL ...]
-
-With no URL (and no --urls), tandem starts its built-in demo server on
-127.0.0.1, paints its images before the clock starts, and processes 12 of
-them, each answered 30 to 150 ms late as over a network. The i-th input
-(from 0) is saved as <out>/resized_<i>.png; nothing is written outside the
-output directory.
-
-Options:
-  --urls FILE          read URLs from FILE, one a line; blank lines and lines
-                       starting with '#' are ignored (after any URL arguments)
-  --out DIR            output directory [default: resized]
-  --size WxH           output size in pixels [default: 128x128]
-  --fit                keep the aspect ratio: fit inside WxH instead of
-                       stretching to it
-  --workers N          CPU pool threads [default: available cores]
-  --concurrency N      downloads in flight at once, fixed [default: adaptive,
-                       from 8, growing while the CPU pool starves, up to 128]
-  --max-buffered BYTES memory budget for downloaded bodies not yet resized,
-                       like 512K or 64M [default: 64M]
-  --mode MODE          'pipeline' (resize each image as soon as it arrives)
-                       or 'batch' (download all, then resize all)
-                       [default: pipeline]
-  --max-side N         refuse images wider or higher than N pixels, before
-                       decoding them [default: 16384]
-  --timeline FILE.svg  draw when each stage of each image ran, as SVG
-  --json               print one JSON object per input and a summary object,
-                       one a line, instead of the human summary
-  --demo-images N      with no URL: how many demo images [default: 12]
-  --demo-delay MS      with no URL: each demo image's simulated network delay,
-                       MIN-MAX or MS, 0 for none [default: 30-150]
-  -h, --help           print this help and exit
-  -V, --version        print the version and exit
-
-Exit status: 0 if every input was saved, 1 if any failed, 2 for usage errors.
-";
-
-/// The hint printed under every usage error.
-pub const HINT: &str = "try 'tandem --help'";
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -98,6 +57,10 @@ pub struct Options {
     pub timeline: Option<PathBuf>,
     /// `--json`: JSON lines instead of the human summary.
     pub json: bool,
+    /// `--max-output-side`: the largest `--size` side accepted.
+    pub max_output_side: u32,
+    /// `--cacert FILE`: the roots https trusts instead of the built-in ones.
+    pub cacert: Option<PathBuf>,
     /// `--demo-images N`: how many demo images a run without URLs takes.
     pub demo_images: usize,
     /// `--demo-delay MIN-MAX`: each demo image's delay, in milliseconds,
@@ -124,6 +87,8 @@ impl Default for Options {
             config: Config::new(DEFAULT_OUT_DIR),
             timeline: None,
             json: false,
+            max_output_side: DEFAULT_MAX_OUTPUT_SIDE,
+            cacert: None,
             demo_images: DEMO_IMAGES,
             demo_delay: Some(DEMO_DELAY_MS),
         }
@@ -132,13 +97,12 @@ impl Default for Options {
 
 impl Options {
     /// Every input, in order: the URL arguments, then the lines of
-    /// `--urls`. An unreadable `--urls` file is a usage error.
+    /// `--urls`. An unreadable `--urls` file, or one over
+    /// [`MAX_URLS_FILE_BYTES`], is a usage error.
     pub fn inputs(&self) -> Result<Vec<String>, UsageError> {
         let mut inputs = self.urls.clone();
         if let Some(file) = &self.urls_file {
-            let text = std::fs::read(file).map_err(|err| {
-                UsageError(format!("cannot read --urls {}: {err}", file.display()))
-            })?;
+            let text = limits::read_file("--urls", file, MAX_URLS_FILE_BYTES)?;
             inputs.extend(url_lines(&String::from_utf8_lossy(&text)));
         }
         Ok(inputs)
@@ -196,24 +160,41 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
                 let limits = &mut config.resize.limits;
                 (limits.max_image_width, limits.max_image_height) = (side, side);
             }
-            "--workers" => config.workers = positive(name, &value()?)?,
-            "--concurrency" => config.concurrency = Some(positive(name, &value()?)?),
+            "--max-output-side" => options.max_output_side = positive(name, &value()?)?,
+            "--max-output-pixels" => {
+                let pixels = positive(name, &value()?)?;
+                config.resize.max_output_pixels = limits::at_most(name, pixels, MAX_OUTPUT_PIXELS)?;
+            }
+            "--workers" => {
+                config.workers = limits::at_most(name, positive(name, &value()?)?, MAX_WORKERS)?;
+            }
+            "--concurrency" => {
+                let concurrency = positive(name, &value()?)?;
+                config.concurrency = Some(limits::at_most(name, concurrency, MAX_CONCURRENCY)?);
+            }
             "--max-buffered" => config.max_buffered = bytes(name, &value()?)?,
-            "--demo-images" => options.demo_images = positive(name, &value()?)?,
+            "--demo-images" => {
+                let count = positive(name, &value()?)?;
+                options.demo_images = limits::at_most(name, count, MAX_CONCURRENCY)?;
+            }
             "--demo-delay" => options.demo_delay = delay_range(name, &value()?)?,
+            "--cacert" => options.cacert = Some(PathBuf::from(non_empty(name, value()?)?)),
             "--mode" => config.mode = mode(&value()?)?,
             "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
             "--json" => options.json = true,
             _ => return Err(UsageError(format!("unknown option '{name}'"))),
         }
     }
+    let size = (config.resize.width, config.resize.height);
+    let max_pixels = config.resize.max_output_pixels;
+    limits::check_output_size(size, options.max_output_side, max_pixels)?;
     Ok(Command::Run(Box::new(options)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tandem::pipeline::DEFAULT_MAX_BUFFERED;
+    use tandem::pipeline::{DEFAULT_MAX_BUFFERED, Mode};
 
     fn run(arguments: &[&str]) -> Result<Options, UsageError> {
         match parse(arguments.iter().map(OsString::from))? {
@@ -238,44 +219,9 @@ mod tests {
         assert_eq!(config.max_buffered, DEFAULT_MAX_BUFFERED);
         assert_eq!(options.demo_delay, Some(DEMO_DELAY_MS));
         assert_eq!(config.workers, pipeline.workers);
-        assert_eq!(config.mode, tandem::pipeline::Mode::Pipeline);
+        assert_eq!(config.mode, Mode::Pipeline);
         assert!(options.wants_demo());
         assert!(!options.json);
-    }
-
-    #[test]
-    fn the_help_states_the_real_defaults() {
-        let config = Config::new(DEFAULT_OUT_DIR);
-        let limits = &config.resize.limits;
-        for default in [
-            format!("--out DIR            output directory [default: {DEFAULT_OUT_DIR}]"),
-            format!(
-                "--size WxH           output size in pixels [default: {}x{}]",
-                config.resize.width, config.resize.height
-            ),
-            format!(
-                "from {}, growing while the CPU pool starves, up to {}]",
-                tandem::pipeline::WINDOW_START,
-                tandem::pipeline::WINDOW_MAX
-            ),
-            format!(
-                "like 512K or 64M [default: {}M]",
-                DEFAULT_MAX_BUFFERED >> 20
-            ),
-            format!("how many demo images [default: {DEMO_IMAGES}]"),
-            format!(
-                "MIN-MAX or MS, 0 for none [default: {}-{}]",
-                DEMO_DELAY_MS.0, DEMO_DELAY_MS.1
-            ),
-            format!("processes {DEMO_IMAGES} of"),
-            format!(
-                "decoding them [default: {}]",
-                limits.max_image_width.unwrap()
-            ),
-        ] {
-            assert!(USAGE.contains(&default), "{default}");
-        }
-        assert_eq!(limits.max_image_width, limits.max_image_height);
     }
 
     #[test]
@@ -298,6 +244,11 @@ mod tests {
             "batch",
             "--max-side",
             "1000",
+            "--max-output-side=100",
+            "--max-output-pixels",
+            "5000",
+            "--cacert",
+            "roots.pem",
             "--timeline",
             "t.svg",
             "--json",
@@ -316,9 +267,12 @@ mod tests {
         assert_eq!((config.workers, config.concurrency), (3, Some(2)));
         assert_eq!(config.max_buffered, 8 << 20);
         assert_eq!((options.demo_images, options.demo_delay), (5, None));
-        assert_eq!(config.mode, tandem::pipeline::Mode::Batch);
+        assert_eq!(config.mode, Mode::Batch);
         assert_eq!(config.resize.limits.max_image_width, Some(1000));
         assert_eq!(config.resize.limits.max_image_height, Some(1000));
+        assert_eq!(options.max_output_side, 100);
+        assert_eq!(config.resize.max_output_pixels, 5000);
+        assert_eq!(options.cacert, Some(PathBuf::from("roots.pem")));
         assert_eq!(options.timeline, Some(PathBuf::from("t.svg")));
         assert!(options.json);
         assert!(!options.wants_demo());
@@ -353,6 +307,16 @@ mod tests {
         assert!(error(&["--max-buffered", "0"]).contains("--max-buffered"));
         assert!(error(&["--demo-delay", "9-1"]).contains("--demo-delay"));
         assert!(error(&["--demo-images", "0"]).contains("--demo-images"));
+        assert_eq!(
+            error(&["--workers", "1025"]),
+            "--workers is at most 1024, not 1025"
+        );
+        assert!(error(&["--concurrency", "10001"]).contains("at most 10000"));
+        assert!(error(&["--max-output-pixels", "134217729"]).contains("at most 134217728"));
+        assert!(error(&["--size", "100000x100000"]).contains("--max-output-side"));
+        assert!(error(&["--size", "8192x8192"]).contains("--max-output-pixels"));
+        let raised = ["--size", "8192x8192", "--max-output-pixels", "67108864"];
+        assert!(run(&raised).is_ok());
         assert_eq!(error(&["--out"]), "--out needs a value");
         assert_eq!(error(&["--out="]), "--out needs a non-empty value");
         assert_eq!(error(&["--frobnicate"]), "unknown option '--frobnicate'");
@@ -371,5 +335,9 @@ mod tests {
                 .0
                 .starts_with("cannot read --urls /nonexistent/tandem/urls.txt")
         );
+        let options = run(&["--urls", "/dev/zero"]).unwrap();
+        if std::path::Path::new("/dev/zero").exists() {
+            assert!(options.inputs().unwrap_err().0.contains("larger than"));
+        }
     }
 }

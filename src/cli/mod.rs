@@ -2,12 +2,19 @@
 //! command line, showing progress, and reporting the outcome.
 //!
 //! `src/main.rs` runs them in order: [`args`] turns the arguments into
-//! options (each value checked by [`values`]), the library's pipeline does the work while [`progress`] draws
-//! its events, then [`summary`] prints the outcome and [`timeline`] draws
-//! it (`--timeline`).
+//! options (each value checked by [`values`], within [`limits`]; the help
+//! text is [`usage`]), [`cacert`]
+//! reads the roots of `--cacert`, [`out_dir`] checks that the output can
+//! be written, the library's pipeline does the
+//! work while [`progress`] draws its events, then [`summary`] prints the
+//! outcome and [`timeline`] draws it (`--timeline`).
 
 pub mod args;
+pub mod cacert;
+pub mod limits;
+pub mod out_dir;
 pub mod progress;
 pub mod summary;
 pub mod timeline;
+pub mod usage;
 pub mod values;

@@ -6,19 +6,9 @@
 //! list of options, and each value's grammar (sizes, byte counts, ranges)
 //! can be tested on its own.
 
-use std::fmt;
-
 use tandem::pipeline::Mode;
 
-/// A command line tandem does not understand: the one-line reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use super::usage::UsageError;
 
 /// The URLs of a `--urls` file: each line trimmed; blank lines and lines
 /// starting with `#` skipped. Nothing else is filtered: a line that is not

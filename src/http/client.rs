@@ -27,15 +27,20 @@
 //! request that fails with [`Error::Io`] on a *reused* connection, before
 //! *any* byte of a response came back, is retried once on a fresh
 //! connection. That is safe because GET and HEAD are idempotent, and the
-//! server provably sent no answer. Any other failure is returned as is.
+//! server provably sent no answer. The same holds when what came back on a
+//! reused connection is no valid status line: leftovers of an earlier
+//! response, such as the body a server sends after a HEAD response against
+//! the rules, arriving after the connection was taken from the pool (bytes
+//! that arrive before are seen there, and the connection is dropped). Any
+//! other failure is returned as is.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::connection::{Admit, Connection, Exchange};
-use super::connection_pool::{ConnectionPool, PoolKey};
-use super::error::TimeoutKind;
+use super::connection_pool::{ConnectionPool, PoolKey, PoolLimits};
+use super::error::{Part, TimeoutKind};
 use super::request::{encode_request, without_controls};
 use super::settings::ClientSettings;
 use super::{Error, Method, Response, Scheme, Url};
@@ -138,7 +143,11 @@ impl Client {
         }
     }
 
-    /// How many idle keep-alive connections the client holds now.
+    /// How many idle keep-alive connections (http://) the client holds
+    /// now, over all hosts: never more than
+    /// [`ClientBuilder::max_idle_connections`]. Connections idle for longer
+    /// than [`ClientBuilder::max_idle_age`] are closed first, so they do not
+    /// count.
     pub fn idle_connections(&self) -> usize {
         self.inner.pool.idle_count()
     }
@@ -208,10 +217,15 @@ impl Client {
             let result = connection
                 .exchange(method, &request, limits, admit.as_deref_mut())
                 .await;
-            // Stale: the server closed it while idle, and sent nothing back.
-            let stale = matches!(result, Err(Error::Io(_)))
-                && connection.received() == received_before
-                && method.is_idempotent();
+            // Stale: the server closed it while idle and sent nothing back,
+            // or what came first was no valid status line (leftovers of an
+            // earlier response).
+            let stale = method.is_idempotent()
+                && match &result {
+                    Err(Error::Io(_)) => connection.received() == received_before,
+                    Err(Error::Malformed { part, .. }) => *part == Part::StatusLine,
+                    _ => false,
+                };
             if !stale {
                 return self.finish(key, connection, result, url);
             }
@@ -328,12 +342,50 @@ impl ClientBuilder {
         self
     }
 
+    /// Most idle connections kept over all hosts; beyond it, the one idle
+    /// the longest is closed. Default: 128.
+    pub fn max_idle_connections(mut self, count: usize) -> Self {
+        self.settings.max_idle_connections = count;
+        self
+    }
+
+    /// The longest a connection is kept idle: older ones are closed when
+    /// the pool is next used (no timer runs for them). Default:
+    /// [`MAX_IDLE_AGE`](super::MAX_IDLE_AGE), 30 s.
+    pub fn max_idle_age(mut self, age: Duration) -> Self {
+        self.settings.max_idle_age = age;
+        self
+    }
+
+    /// Trusts the certificate authorities in `pem` (one or more PEM
+    /// `CERTIFICATE` blocks) for https, for a private authority or a
+    /// company proxy. Once any root is added, the added roots *replace* the
+    /// built-in (Mozilla) ones, as `curl --cacert` does; call it again to
+    /// add more. [`Error::RootCertificate`] if `pem` holds no valid
+    /// certificate. Feature `tls`.
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("company-root.pem")?;
+    /// let client = tandem::http::Client::builder().add_root_certificate(&pem)?.build();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificate(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let certificates = super::roots::parse(pem)?;
+        self.settings.root_certificates.extend(certificates);
+        Ok(self)
+    }
+
     /// The client.
     pub fn build(self) -> Client {
         let settings = self.settings;
         Client {
             inner: Arc::new(Inner {
-                pool: ConnectionPool::new(settings.idle_per_host()),
+                pool: ConnectionPool::new(PoolLimits {
+                    per_host: settings.idle_per_host(),
+                    total: settings.idle_total(),
+                    max_age: settings.max_idle_age,
+                }),
                 #[cfg(feature = "tls")]
                 tls: super::tls::TlsClient::new(&settings),
                 settings,

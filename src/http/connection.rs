@@ -39,6 +39,7 @@ use super::error::Part;
 use super::parse::{
     HeadLimits, ResponseHead, Version, could_be_status_line, find_head_end, parse_response_head,
 };
+use super::status_line::status_line_start;
 use super::{Error, Method};
 
 /// How many bytes one socket read asks for.
@@ -110,6 +111,7 @@ impl Connection {
     /// Sends `request`, reads the response to it, and reports whether the
     /// connection can be reused. `admit`, if given, is awaited between the
     /// head and the body (see [`Client::get_admitted`](super::Client::get_admitted)).
+    // ANCHOR: exchange
     pub(crate) async fn exchange(
         &mut self,
         method: Method,
@@ -131,6 +133,11 @@ impl Connection {
         let body = self
             .read_body(framing, limits.max_body_bytes, limits.head.max_bytes)
             .await?;
+        // A stray line break after the body is no reason to close: the next
+        // head would skip it anyway (status_line.rs).
+        if matches!(status_line_start(&self.buffer), Ok(None)) {
+            self.buffer.clear();
+        }
         let reusable = framing != Framing::UntilClose
             && self.buffer.is_empty()
             && head.version == Version::Http11
@@ -141,6 +148,7 @@ impl Connection {
             reusable,
         })
     }
+    // ANCHOR_END: exchange
 
     /// Reads heads until one is not a 1xx interim response (`100 Continue`,
     /// `103 Early Hints`), and returns that one.
@@ -165,19 +173,25 @@ impl Connection {
     }
 
     /// Reads until the buffer holds a complete head; consumes and returns it.
+    /// A few empty lines before the status line are skipped.
     async fn read_head(&mut self, limits: &HeadLimits) -> Result<ResponseHead, Error> {
-        let mut searched = 0;
+        let mut searched: usize = 0;
         loop {
-            // Parse only once the end is in sight (or the limit is passed),
-            // so a head trickling in byte by byte is not parsed each time;
-            // but refuse at once bytes that cannot start a response.
-            if find_head_end(&self.buffer, searched).is_some()
-                || self.buffer.len() > limits.max_bytes
-                || !could_be_status_line(&self.buffer)
-            {
-                if let Some((head, used)) = parse_response_head(&self.buffer, limits)? {
-                    self.consume(used);
-                    return Ok(head);
+            if let Some(start) = status_line_start(&self.buffer)? {
+                self.consume(start);
+                searched = searched.saturating_sub(start);
+                // Parse only once the end is in sight (or the limit is
+                // passed), so a head trickling in byte by byte is not parsed
+                // each time; but refuse at once bytes that cannot start a
+                // response.
+                if find_head_end(&self.buffer, searched).is_some()
+                    || self.buffer.len() > limits.max_bytes
+                    || !could_be_status_line(&self.buffer)
+                {
+                    if let Some((head, used)) = parse_response_head(&self.buffer, limits)? {
+                        self.consume(used);
+                        return Ok(head);
+                    }
                 }
             }
             searched = self.buffer.len();
@@ -254,6 +268,7 @@ impl Connection {
     ///
     /// If the future is dropped mid-read the buffer is left padded with
     /// zeros; that only happens on a timeout, which drops the connection.
+    // ANCHOR: fill
     async fn fill(&mut self) -> io::Result<usize> {
         let start = self.buffer.len();
         self.buffer.resize(start + READ_CHUNK, 0);
@@ -263,6 +278,7 @@ impl Connection {
         self.received += count as u64;
         result
     }
+    // ANCHOR_END: fill
 
     /// Bytes received over the connection's life.
     pub(crate) fn received(&self) -> u64 {

@@ -8,19 +8,31 @@
 //! URLs from one host should reuse its connections: a thousand sequential
 //! GETs then open one connection, not a thousand.
 //!
+//! But an idle connection holds a socket on both ends, and a crawl over
+//! many hosts would otherwise keep one open per host it ever visited. So
+//! the pool is bounded three ways: per host, over all hosts, and in age.
+//!
 //! # How
 //!
 //! The pool maps a [`PoolKey`] (scheme, host, port) to a short stack of
-//! idle connections. The client *takes* a connection out for the length of
-//! one exchange, so an exchange never shares its socket, and *puts* it back
-//! only when the exchange said it is reusable. Taking pops the most
-//! recently used connection, the one most likely to be still open, and
-//! skips connections that are older than [`MAX_IDLE_AGE`] or that the
-//! server has closed meanwhile. When a host's stack is full, the oldest
-//! connection is closed.
+//! idle connections, oldest first. The client *takes* a connection out for
+//! the length of one exchange, so an exchange never shares its socket, and
+//! *puts* it back only when the exchange said it is reusable.
+//!
+//! * Taking pops the most recently used connection, the one most likely to
+//!   be still open, and skips connections the server has closed or written
+//!   to meanwhile (`Connection::is_idle_and_open`).
+//! * Every touch of the pool (take, put, count) first sweeps out the
+//!   connections idle for longer than the maximum age ([`MAX_IDLE_AGE`] by
+//!   default): no thread or timer per connection, and a pool nobody
+//!   touches holds at most what it held when last touched.
+//! * Putting beyond a host's limit closes that host's oldest connection;
+//!   beyond the limit over all hosts, the oldest connection of any host.
 //!
 //! The pool is behind a `Mutex` so that a `Client` can be shared between
-//! threads; the lock is never held across an `.await`.
+//! threads; the lock is never held across an `.await`. The limits are
+//! small (128 by default), so the sweep and the search for the oldest are
+//! plain scans.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -29,8 +41,8 @@ use std::time::{Duration, Instant};
 use super::connection::Connection;
 use super::{Scheme, Url};
 
-/// Idle connections older than this are closed rather than reused: servers
-/// commonly close idle connections after 5 to 60 seconds.
+/// Idle connections older than this are closed rather than reused, by
+/// default: servers commonly close idle connections after 5 to 60 seconds.
 pub const MAX_IDLE_AGE: Duration = Duration::from_secs(30);
 
 /// Which connections can serve a URL: same scheme, host and port.
@@ -52,10 +64,21 @@ impl PoolKey {
     }
 }
 
+/// How many idle connections a pool keeps, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PoolLimits {
+    /// Per host (scheme, host and port); zero keeps none.
+    pub(crate) per_host: usize,
+    /// Over all hosts; zero keeps none.
+    pub(crate) total: usize,
+    /// The longest a connection stays idle.
+    pub(crate) max_age: Duration,
+}
+
 /// Idle connections, per host.
 pub(crate) struct ConnectionPool {
     idle: Mutex<HashMap<PoolKey, Vec<IdleConnection>>>,
-    max_idle_per_host: usize,
+    limits: PoolLimits,
 }
 
 struct IdleConnection {
@@ -64,23 +87,22 @@ struct IdleConnection {
 }
 
 impl ConnectionPool {
-    /// A pool that keeps at most `max_idle_per_host` connections per host
-    /// (zero: keeps none).
-    pub(crate) fn new(max_idle_per_host: usize) -> ConnectionPool {
+    /// A pool within `limits`.
+    pub(crate) fn new(limits: PoolLimits) -> ConnectionPool {
         ConnectionPool {
             idle: Mutex::new(HashMap::new()),
-            max_idle_per_host,
+            limits,
         }
     }
 
     /// An idle connection for `key` that still looks open, if any.
     pub(crate) fn take(&self, key: &PoolKey) -> Option<Connection> {
-        let mut idle = self.lock();
+        let mut idle = self.swept();
         let stack = idle.get_mut(key)?;
         let mut found = None;
-        // Newest first; stale ones on the way are dropped (closed).
+        // Newest first; closed ones on the way are dropped.
         while let Some(entry) = stack.pop() {
-            if entry.since.elapsed() < MAX_IDLE_AGE && entry.connection.is_idle_and_open() {
+            if entry.connection.is_idle_and_open() {
                 found = Some(entry.connection);
                 break;
             }
@@ -91,30 +113,61 @@ impl ConnectionPool {
         found
     }
 
-    /// Keeps `connection` for the next request to `key`.
+    /// Keeps `connection` for the next request to `key`, closing the
+    /// oldest ones beyond the limits.
     pub(crate) fn put(&self, key: PoolKey, connection: Connection) {
-        if self.max_idle_per_host == 0 {
+        if self.limits.per_host == 0 || self.limits.total == 0 {
             return;
         }
-        let mut idle = self.lock();
+        let mut idle = self.swept();
         let stack = idle.entry(key).or_default();
-        if stack.len() >= self.max_idle_per_host {
+        if stack.len() >= self.limits.per_host {
             stack.remove(0);
         }
         stack.push(IdleConnection {
             connection,
             since: Instant::now(),
         });
+        while idle.values().map(Vec::len).sum::<usize>() > self.limits.total {
+            close_oldest(&mut idle);
+        }
     }
 
-    /// How many idle connections are kept, over all hosts.
+    /// How many idle connections are kept, over all hosts (after sweeping
+    /// out those past their age).
     pub(crate) fn idle_count(&self) -> usize {
-        self.lock().values().map(Vec::len).sum()
+        self.swept().values().map(Vec::len).sum()
     }
 
-    /// The map; a panic elsewhere while it was locked leaves it consistent
-    /// (every operation is a single push or pop), so poisoning is ignored.
-    fn lock(&self) -> MutexGuard<'_, HashMap<PoolKey, Vec<IdleConnection>>> {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The map, without the connections idle for longer than the maximum
+    /// age. A panic elsewhere while it was locked leaves it consistent
+    /// (every change is a single push, pop or removal), so poisoning is
+    /// ignored.
+    fn swept(&self) -> MutexGuard<'_, HashMap<PoolKey, Vec<IdleConnection>>> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let max_age = self.limits.max_age;
+        idle.retain(|_, stack| {
+            stack.retain(|entry| entry.since.elapsed() < max_age);
+            !stack.is_empty()
+        });
+        idle
+    }
+}
+
+/// Closes the connection idle the longest, of any host.
+fn close_oldest(idle: &mut HashMap<PoolKey, Vec<IdleConnection>>) {
+    // Each stack is oldest first, so the oldest overall is a stack's first.
+    let oldest = idle
+        .iter()
+        .filter_map(|(key, stack)| Some((stack.first()?.since, key)))
+        .min_by_key(|(since, _)| *since)
+        .map(|(_, key)| key.clone());
+    if let Some(key) = oldest {
+        if let Some(stack) = idle.get_mut(&key) {
+            stack.remove(0);
+            if stack.is_empty() {
+                idle.remove(&key);
+            }
+        }
     }
 }

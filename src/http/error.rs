@@ -15,7 +15,9 @@
 //! and [`Error::UnsupportedScheme`]; the connector [`Error::Dns`],
 //! [`Error::Connect`] and [`Error::Timeout`]; the response parser
 //! [`Error::Malformed`] and the size limits; the redirect loop
-//! [`Error::TooManyRedirects`] and [`Error::RedirectScheme`]. A socket that
+//! [`Error::TooManyRedirects`] and [`Error::RedirectScheme`]; the https
+//! transport [`Error::Certificate`] (`tls_error.rs`), and the builder
+//! [`Error::RootCertificate`]. A socket that
 //! fails after the connection was made (a reset, an early close) is
 //! [`Error::Io`], so `?` on an `io::Result` converts to it.
 
@@ -101,7 +103,23 @@ pub enum Error {
     /// The connection failed after it was made: a reset, or a close before
     /// the response was complete (`io::ErrorKind::UnexpectedEof`).
     Io(io::Error),
-    /// The https transport (ureq and rustls) failed; the message is theirs.
+    /// The server's certificate was refused (https): the handshake stopped
+    /// before any request was sent.
+    Certificate {
+        /// The host the URL names.
+        host: String,
+        /// Why the certificate was refused.
+        problem: CertificateProblem,
+    },
+    /// A root certificate given to
+    /// `ClientBuilder::add_root_certificate` (feature `tls`)
+    /// is not a PEM certificate.
+    RootCertificate {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The https transport (ureq and rustls) failed in another way; the
+    /// message is theirs.
     Tls(String),
     /// An `https://` URL, but tandem was built without the `tls` feature.
     TlsDisabled,
@@ -114,6 +132,23 @@ pub enum TimeoutKind {
     Connect,
     /// The whole request: connecting, redirects, reading the body.
     Total,
+}
+
+/// Why a server's certificate was refused, in an [`Error::Certificate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// No trusted root vouches for it: it is self-signed, or signed by a
+    /// private authority whose root was not added
+    /// (`ClientBuilder::add_root_certificate` (feature `tls`),
+    /// `tandem --cacert`).
+    UntrustedIssuer,
+    /// It is not valid for the host name (or IP address) of the URL.
+    WrongHost,
+    /// It has expired, or is not valid yet.
+    Expired,
+    /// It is refused for another reason: malformed, revoked, a bad
+    /// signature, the wrong purpose.
+    Invalid,
 }
 
 /// The part of a response that is malformed, in an [`Error::Malformed`].
@@ -179,6 +214,12 @@ impl fmt::Display for Error {
                 )
             }
             Error::Io(error) => write!(f, "connection failed mid-response: {error}"),
+            Error::Certificate { host, problem } => {
+                write!(f, "the certificate of {host} was refused: {problem}")
+            }
+            Error::RootCertificate { reason } => {
+                write!(f, "invalid root certificate: {reason}")
+            }
             Error::Tls(message) => write!(f, "https request failed: {message}"),
             Error::TlsDisabled => {
                 write!(
@@ -187,6 +228,20 @@ impl fmt::Display for Error {
                 )
             }
         }
+    }
+}
+
+impl fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CertificateProblem::UntrustedIssuer => {
+                "it is not signed by a trusted root (self-signed, or a private authority \
+                 whose root certificate was not given)"
+            }
+            CertificateProblem::WrongHost => "it is not valid for this host name",
+            CertificateProblem::Expired => "it has expired or is not valid yet",
+            CertificateProblem::Invalid => "it is invalid",
+        })
     }
 }
 

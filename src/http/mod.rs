@@ -36,6 +36,7 @@
 //!    │ encode_request ──► write to Async<TcpStream>    request.rs
 //!    ▼
 //!  Async<TcpStream> ──read──► connection buffer        connection.rs
+//!    │ skip stray empty lines before the status line   status_line.rs
 //!    │ parse_response_head: status line                parse.rs
 //!    │   header fields (the grammar requests share)    fields.rs, headers.rs
 //!    │ framing: empty / Content-Length / chunked / EOF body.rs
@@ -47,6 +48,8 @@
 //!    │ connection reusable? back into the pool         connection_pool.rs
 //!
 //!  https://: the same Client, but ureq on blocking::unblock   tls.rs
+//!    its errors, a refused certificate typed                  tls_error.rs
+//!    private roots (add_root_certificate, --cacert)           roots.rs
 //!  the settings both transports apply                         settings.rs
 //!  any failure: one Error variant that says what happened     error.rs
 //! ```
@@ -73,9 +76,14 @@ mod headers;
 pub mod parse;
 mod request;
 mod response;
+#[cfg(feature = "tls")]
+mod roots;
 mod settings;
+pub mod status_line;
 #[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "tls")]
+mod tls_error;
 mod url;
 
 use std::sync::OnceLock;
@@ -83,7 +91,7 @@ use std::sync::OnceLock;
 pub use client::{Client, ClientBuilder};
 pub use connection::Admit;
 pub use connection_pool::MAX_IDLE_AGE;
-pub use error::{Error, Part, TimeoutKind};
+pub use error::{CertificateProblem, Error, Part, TimeoutKind};
 pub use headers::Headers;
 pub use request::Method;
 pub use response::Response;

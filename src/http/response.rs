@@ -50,7 +50,9 @@ impl Response {
         (200..300).contains(&self.head.status)
     }
 
-    /// The reason phrase (`OK`, `Not Found`), possibly empty.
+    /// The reason phrase (`OK`, `Not Found`), possibly empty. Over
+    /// https it is not the server's (ureq does not keep it) but the
+    /// standard phrase of the status code, or empty for a code without one.
     pub fn reason(&self) -> &str {
         &self.head.reason
     }

@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use super::connection::ExchangeLimits;
+use super::connection_pool::MAX_IDLE_AGE;
 use super::parse::HeadLimits;
 
 /// Every setting of a client; see the [`ClientBuilder`](super::ClientBuilder)
@@ -27,6 +28,12 @@ pub(crate) struct ClientSettings {
     pub(crate) user_agent: String,
     pub(crate) keep_alive: bool,
     pub(crate) max_idle_per_host: usize,
+    /// Idle connections kept over all hosts.
+    pub(crate) max_idle_connections: usize,
+    pub(crate) max_idle_age: Duration,
+    /// The roots https trusts instead of the built-in ones; none: built-in.
+    #[cfg(feature = "tls")]
+    pub(crate) root_certificates: Vec<ureq::tls::Certificate<'static>>,
 }
 
 impl ClientSettings {
@@ -35,6 +42,16 @@ impl ClientSettings {
     pub(crate) fn idle_per_host(&self) -> usize {
         if self.keep_alive {
             self.max_idle_per_host
+        } else {
+            0
+        }
+    }
+
+    /// How many idle connections a transport may keep over all hosts: none
+    /// when keep-alive is off.
+    pub(crate) fn idle_total(&self) -> usize {
+        if self.keep_alive {
+            self.max_idle_connections
         } else {
             0
         }
@@ -55,6 +72,10 @@ impl Default for ClientSettings {
             user_agent: concat!("tandem/", env!("CARGO_PKG_VERSION")).to_string(),
             keep_alive: true,
             max_idle_per_host: 32,
+            max_idle_connections: 128,
+            max_idle_age: MAX_IDLE_AGE,
+            #[cfg(feature = "tls")]
+            root_certificates: Vec::new(),
         }
     }
 }

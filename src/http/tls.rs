@@ -23,7 +23,15 @@
 //! | max header count     | checked after ureq parsed the head                |
 //! | max body bytes       | ureq's body reader `limit`                        |
 //! | redirects            | off in ureq: the [`Client`](super::Client) follows them |
-//! | keep-alive           | ureq's own pool, sized by `max_idle_per_host`     |
+//! | keep-alive           | ureq's own pool: `max_idle_per_host`, `max_idle_connections`, `max_idle_age` |
+//! | root certificates    | ureq `tls_config().root_certs` (roots.rs)         |
+//!
+//! ureq's errors become tandem's in `tls_error.rs`; a refused certificate
+//! is [`Error::Certificate`].
+//!
+//! ureq does not keep the reason phrase of a status line, so over https
+//! [`Response::reason`] is the standard phrase of the status code (`OK`
+//! for 200), or empty for a code without one, not the server's words.
 //!
 //! Following redirects in the client keeps the redirect limit and the
 //! scheme check the same for both transports, and lets an https page
@@ -37,10 +45,10 @@ use std::time::{Duration, Instant};
 
 use ureq::http::Version as UreqVersion;
 
-use super::error::TimeoutKind;
 use super::parse::{ResponseHead, Version};
 use super::settings::ClientSettings;
-use super::{Error, Headers, Method, Response, Url};
+use super::tls_error::from_ureq;
+use super::{Error, Headers, Method, Response, Url, roots};
 
 /// A ureq agent configured like the client.
 pub(crate) struct TlsClient {
@@ -59,7 +67,14 @@ impl TlsClient {
             .timeout_global(finite(settings.total_timeout))
             .max_response_header_size(settings.limits.head.max_bytes)
             .max_idle_connections_per_host(settings.idle_per_host())
+            .max_idle_connections(settings.idle_total())
+            .max_idle_age(settings.max_idle_age)
             .user_agent(settings.user_agent.as_str())
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(roots::root_certs(&settings.root_certificates))
+                    .build(),
+            )
             .build();
         TlsClient {
             agent: ureq::Agent::new_with_config(config),
@@ -129,30 +144,4 @@ fn finite(limit: Duration) -> Option<Duration> {
     Instant::now()
         .checked_add(limit.saturating_mul(2))
         .map(|_| limit)
-}
-
-/// ureq's error, as the closest tandem error.
-fn from_ureq(error: ureq::Error, url: &Url, settings: &ClientSettings) -> Error {
-    match error {
-        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => Error::Timeout {
-            kind: TimeoutKind::Connect,
-            after: settings.connect_timeout,
-        },
-        ureq::Error::Timeout(_) => Error::Timeout {
-            kind: TimeoutKind::Total,
-            after: settings.total_timeout,
-        },
-        ureq::Error::HostNotFound => Error::Dns {
-            host: url.host().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "host not found"),
-        },
-        ureq::Error::BodyExceedsLimit(_) => Error::BodyTooLarge {
-            limit: settings.limits.max_body_bytes,
-        },
-        ureq::Error::LargeResponseHeader(..) => Error::HeadersTooLarge {
-            limit: settings.limits.head.max_bytes,
-        },
-        ureq::Error::Io(error) => Error::Io(error),
-        other => Error::Tls(other.to_string()),
-    }
 }

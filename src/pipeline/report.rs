@@ -25,17 +25,29 @@ pub enum Event {
     /// Input `index` got a download permit and its request is being sent.
     DownloadStarted(usize),
     /// Input `index` was downloaded (a 2xx answer with `bytes` of body).
-    Downloaded { index: usize, bytes: usize },
+    Downloaded {
+        /// The input's position, from 0.
+        index: usize,
+        /// The body's length.
+        bytes: usize,
+    },
     /// Input `index` was decoded, resized and encoded by a pool worker.
     Processed(usize),
     /// Input `index` is done, saved (`ok`) or failed.
-    Finished { index: usize, ok: bool },
+    Finished {
+        /// The input's position, from 0.
+        index: usize,
+        /// Whether the input was saved.
+        ok: bool,
+    },
 }
 
 /// A stretch of time, as offsets from the start of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
+    /// When it began, after the run's start.
     pub start: Duration,
+    /// When it ended, after the run's start.
     pub end: Duration,
 }
 
@@ -48,6 +60,7 @@ impl Span {
         }
     }
 
+    /// How long it lasted (zero if `end` is before `start`).
     pub fn duration(&self) -> Duration {
         self.end.saturating_sub(self.start)
     }
@@ -58,8 +71,11 @@ impl Span {
 pub struct CpuSpan {
     /// Which worker ran it ([`crate::pool::current_worker`]).
     pub worker: usize,
+    /// Decoding the downloaded bytes.
     pub decode: Span,
+    /// Resizing the pixels.
     pub resize: Span,
+    /// Encoding the PNG.
     pub encode: Span,
 }
 
@@ -89,8 +105,11 @@ pub struct Stages {
 pub struct Saved {
     /// `<out>/resized_<index>.png`.
     pub path: PathBuf,
+    /// The length of the downloaded body.
     pub downloaded_bytes: usize,
+    /// The downloaded image's width and height.
     pub source_size: (u32, u32),
+    /// The saved image's width and height.
     pub output_size: (u32, u32),
 }
 
@@ -139,8 +158,11 @@ impl std::error::Error for ItemError {
 pub struct Item {
     /// The input's position, from 0; also the `i` of `resized_<i>.png`.
     pub index: usize,
+    /// The input URL, as given.
     pub url: String,
+    /// Saved, or the first failing stage's error.
     pub result: Result<Saved, ItemError>,
+    /// When each stage ran.
     pub stages: Stages,
 }
 
@@ -212,10 +234,12 @@ pub struct Report {
 }
 
 impl Report {
+    /// How many inputs were saved.
     pub fn succeeded(&self) -> usize {
         self.items.iter().filter(|item| item.result.is_ok()).count()
     }
 
+    /// How many inputs failed.
     pub fn failed(&self) -> usize {
         self.items.len() - self.succeeded()
     }

@@ -181,8 +181,8 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         url: &str,
         stages: &mut Stages,
     ) -> Result<Saved, ItemError> {
-        // ANCHOR: pipeline_stages
         let work = &self.work;
+        // ANCHOR: pipeline_stages
         let slot = self.window.acquire().await;
         let admission = (&self.budget, &self.window);
         let (body, reservation) = work.download(index, url, stages, Some(admission)).await?;

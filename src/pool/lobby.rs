@@ -86,6 +86,7 @@ impl Lobby {
 
 /// The leader's wait: spin on the queue for [`WORKER_SPIN`], then park.
 /// `None` when every sender is gone (cannot happen while the pool lives).
+// ANCHOR: wait_for_message
 pub(super) fn wait_for_message<M>(queue: &flume::Receiver<M>) -> Option<M> {
     let spun = spin_for(WORKER_SPIN, || match queue.try_recv() {
         Ok(message) => Some(Some(message)),
@@ -97,3 +98,4 @@ pub(super) fn wait_for_message<M>(queue: &flume::Receiver<M>) -> Option<M> {
         None => queue.recv().ok(),
     }
 }
+// ANCHOR_END: wait_for_message

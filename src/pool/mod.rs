@@ -162,6 +162,7 @@ impl CpuPool {
         // A weak sender: a job future that is never polled must not keep the
         // queue open after shutdown.
         let queue = self.sender.as_ref().map(flume::Sender::downgrade);
+        // ANCHOR: submit
         let shared = Arc::clone(&self.shared);
         async move {
             let (result_sender, result) = flume::bounded(1);
@@ -188,6 +189,7 @@ impl CpuPool {
                 result.recv_async().await.unwrap_or(Err(JobError::ShutDown))
             }
         }
+        // ANCHOR_END: submit
     }
 
     /// The number of worker threads the pool was started with.
@@ -271,6 +273,7 @@ impl fmt::Debug for CpuPool {
 /// submitted at once into a queue of four, that is quadratic (minutes). Here
 /// a waiter listens on the pool's `room` event, which workers notify each
 /// time they take a message, at O(1) per waiter.
+// ANCHOR: queue_job
 async fn queue_job(queue: &flume::Sender<Message>, shared: &Shared, message: Message) -> bool {
     let mut message = Some(message);
     wait::until(&shared.room, || {
@@ -286,3 +289,4 @@ async fn queue_job(queue: &flume::Sender<Message>, shared: &Shared, message: Mes
     })
     .await
 }
+// ANCHOR_END: queue_job

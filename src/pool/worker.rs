@@ -65,6 +65,7 @@ pub fn current_worker() -> Option<usize> {
 pub(super) fn work(index: usize, queue: flume::Receiver<Message>, shared: Arc<Shared>) {
     WORKER_INDEX.with(|cell| cell.set(Some(index)));
     let mut role = Role::Follower;
+    // ANCHOR: worker_loop
     loop {
         if role == Role::Follower {
             shared.lobby.become_leader();
@@ -82,6 +83,7 @@ pub(super) fn work(index: usize, queue: flume::Receiver<Message>, shared: Arc<Sh
             Some(Message::Stop) | None => break,
         }
     }
+    // ANCHOR_END: worker_loop
     shared.counters.live_workers.fetch_sub(1, Ordering::SeqCst);
 }
 
@@ -101,6 +103,7 @@ where
         counters.cancelled.fetch_add(1, Ordering::Relaxed);
         return Role::Follower;
     }
+    // ANCHOR: execute
     let outcome = panic::catch_unwind(AssertUnwindSafe(job)).map_err(|payload| {
         counters.panicked.fetch_add(1, Ordering::Relaxed);
         JobError::Panicked(panic_message(payload.as_ref()))
@@ -114,6 +117,7 @@ where
     let role = shared.lobby.try_lead();
     // If the submitter went away meanwhile, the value is simply dropped.
     let _ = result.send(outcome);
+    // ANCHOR_END: execute
     role
 }
 

@@ -24,6 +24,17 @@ pub enum ResizeError {
     },
     /// A width or height of zero, in the image or in the requested size.
     ZeroSize,
+    /// The requested output has more pixels than
+    /// [`Settings::max_output_pixels`](super::Settings::max_output_pixels);
+    /// refused before anything was decoded or allocated.
+    OutputTooLarge {
+        /// The requested width.
+        width: u32,
+        /// The requested height.
+        height: u32,
+        /// The bound, in pixels.
+        max_pixels: u64,
+    },
     /// Encoding the result as PNG failed.
     Encode(String),
 }
@@ -37,6 +48,14 @@ impl fmt::Display for ResizeError {
                 write!(f, "a {width}x{height} image is over the decode limits")
             }
             ResizeError::ZeroSize => write!(f, "an image or target size with no pixels"),
+            ResizeError::OutputTooLarge {
+                width,
+                height,
+                max_pixels,
+            } => write!(
+                f,
+                "a {width}x{height} output is over the limit of {max_pixels} pixels"
+            ),
             ResizeError::Encode(reason) => write!(f, "could not encode the PNG: {reason}"),
         }
     }

@@ -58,7 +58,7 @@ pub use fast_image_resize::FilterType;
 pub use image::Limits;
 pub use pixels::Pixels;
 pub use resample::resize;
-pub use settings::{DEFAULT_MAX_ALLOC, DEFAULT_MAX_SIDE, Fit, Settings};
+pub use settings::{DEFAULT_MAX_ALLOC, DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_SIDE, Fit, Settings};
 
 /// The result of [`process`]: a PNG file and how it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +97,8 @@ impl StageTimings {
 /// Decodes a PNG or JPEG image, resizes it and encodes it as PNG: the body of
 /// the article's `resize(data, i)`, minus the file write.
 ///
-/// A zero target size is refused before any decoding.
+/// A zero target size, or one over [`Settings::max_output_pixels`], is
+/// refused before any decoding.
 ///
 /// ```
 /// use tandem::resize::{process, Settings};
@@ -112,6 +113,7 @@ impl StageTimings {
 /// assert!(thumbnail.png.starts_with(b"\x89PNG"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+// ANCHOR: process
 pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, ResizeError> {
     settings.target_size()?;
     let started = Instant::now();
@@ -132,3 +134,4 @@ pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, ResizeErr
         },
     })
 }
+// ANCHOR_END: process

@@ -3,7 +3,9 @@
 //! The defaults reproduce the Python article's
 //! `Image.open(io.BytesIO(data)).resize((128, 128))`: a 128 x 128 output,
 //! stretched to that size, with a bicubic filter. The decode limits are
-//! tandem's answer to Pillow's `Image.MAX_IMAGE_PIXELS` bomb check.
+//! tandem's answer to Pillow's `Image.MAX_IMAGE_PIXELS` bomb check; the
+//! output's pixel bound is the same guard for the size asked for, so that no
+//! setting makes the resizer allocate more than memory holds.
 
 use fast_image_resize::FilterType;
 use image::Limits;
@@ -14,6 +16,9 @@ use super::ResizeError;
 pub const DEFAULT_MAX_SIDE: u32 = 16_384;
 /// The most bytes the decoded pixels may take by default: 512 MiB.
 pub const DEFAULT_MAX_ALLOC: u64 = 512 * 1024 * 1024;
+/// The most pixels an output may have by default: 4096 x 4096, 64 MiB as
+/// RGBA.
+pub const DEFAULT_MAX_OUTPUT_PIXELS: u64 = 16_777_216;
 
 /// How the image is fitted into the target width and height.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,6 +60,10 @@ pub struct Settings {
     /// [`DEFAULT_MAX_SIDE`] pixels wide and high, and [`DEFAULT_MAX_ALLOC`]
     /// bytes of decoded pixels.
     pub limits: Limits,
+    /// The most pixels (width x height) the output may have; a larger
+    /// target is [`ResizeError::OutputTooLarge`], refused before decoding.
+    /// Default: [`DEFAULT_MAX_OUTPUT_PIXELS`].
+    pub max_output_pixels: u64,
 }
 
 impl Settings {
@@ -70,12 +79,15 @@ impl Settings {
             fit: Fit::Exact,
             filter: FilterType::CatmullRom,
             limits,
+            max_output_pixels: DEFAULT_MAX_OUTPUT_PIXELS,
         }
     }
 
     /// The size of the output for a `source` of (width, height).
     ///
-    /// [`ResizeError::ZeroSize`] if the target or the source has no pixels.
+    /// [`ResizeError::ZeroSize`] if the target or the source has no pixels,
+    /// [`ResizeError::OutputTooLarge`] if the target has more than
+    /// [`Settings::max_output_pixels`].
     /// With [`Fit::Contain`] the side that does not touch the target is
     /// rounded to the nearest pixel, and is at least one pixel.
     pub fn output_size(&self, source: (u32, u32)) -> Result<(u32, u32), ResizeError> {
@@ -90,10 +102,18 @@ impl Settings {
         }
     }
 
-    /// The target (width, height), or [`ResizeError::ZeroSize`].
+    /// The target (width, height), or [`ResizeError::ZeroSize`], or
+    /// [`ResizeError::OutputTooLarge`].
     pub(crate) fn target_size(&self) -> Result<(u32, u32), ResizeError> {
         if self.width == 0 || self.height == 0 {
             return Err(ResizeError::ZeroSize);
+        }
+        if u64::from(self.width) * u64::from(self.height) > self.max_output_pixels {
+            return Err(ResizeError::OutputTooLarge {
+                width: self.width,
+                height: self.height,
+                max_pixels: self.max_output_pixels,
+            });
         }
         Ok((self.width, self.height))
     }
@@ -135,8 +155,10 @@ mod tests {
         height: u32,
         source: (u32, u32),
     ) -> Result<(u32, u32), ResizeError> {
+        // No pixel bound: these test the arithmetic, up to u32::MAX.
         Settings {
             fit: Fit::Contain,
+            max_output_pixels: u64::MAX,
             ..Settings::new(width, height)
         }
         .output_size(source)
@@ -164,6 +186,32 @@ mod tests {
         assert_eq!(contain_size(128, 128, (32, 16)), Ok((128, 64)));
         // Extreme sizes do not overflow.
         assert_eq!(contain_size(u32::MAX, 1, (u32::MAX, u32::MAX)), Ok((1, 1)));
+    }
+
+    #[test]
+    fn outputs_over_the_pixel_bound_are_errors() {
+        let huge = Settings::new(100_000, 100_000);
+        let refused = Err(ResizeError::OutputTooLarge {
+            width: 100_000,
+            height: 100_000,
+            max_pixels: DEFAULT_MAX_OUTPUT_PIXELS,
+        });
+        assert_eq!(huge.output_size((10, 10)), refused);
+        assert_eq!(
+            Settings::new(4096, 4096).output_size((1, 1)),
+            Ok((4096, 4096))
+        );
+        let small = Settings {
+            max_output_pixels: 100,
+            ..Settings::new(10, 11)
+        };
+        assert!(matches!(
+            small.output_size((1, 1)),
+            Err(ResizeError::OutputTooLarge {
+                max_pixels: 100,
+                ..
+            })
+        ));
     }
 
     #[test]

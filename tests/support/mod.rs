@@ -7,7 +7,10 @@
 #![allow(dead_code)]
 
 pub mod chunked_split;
+pub mod cli_run;
 pub mod hostile_server;
 pub mod images;
 pub mod json;
 pub mod rng;
+#[cfg(feature = "tls")]
+pub mod tls_server;
