@@ -20,15 +20,15 @@
 
 use std::future::Future;
 use std::ops::ControlFlow;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use std::{fmt, mem};
 
 use event_listener::Event;
-use futures_lite::future::{self, FutureExt};
+use futures_lite::future;
 
 use crate::wait;
 
@@ -123,11 +123,11 @@ where
 
     // ANCHOR: drive_round
     future::poll_fn(|cx| {
-        *ready.parent.lock().unwrap() = Some(cx.waker().clone());
+        *lock(&ready.parent) = Some(cx.waker().clone());
         // One round over the futures woken so far. A future woken again
         // meanwhile wakes this task through the parent waker, so the loop
         // gets a turn before the next round: no joined future can starve it.
-        let woken = mem::take(&mut *ready.indices.lock().unwrap());
+        let woken = mem::take(&mut *lock(&ready.indices));
         for index in woken {
             // Off the list before the poll, so a wake during it lists it again.
             ready.listed[index].store(false, Ordering::Release);
@@ -180,13 +180,21 @@ impl Wake for SlotWaker {
         if self.ready.listed[self.index].swap(true, Ordering::AcqRel) {
             return; // listed already, and the joining task woken for it
         }
-        self.ready.indices.lock().unwrap().push(self.index);
-        if let Some(parent) = self.ready.parent.lock().unwrap().as_ref() {
+        lock(&self.ready.indices).push(self.index);
+        if let Some(parent) = lock(&self.ready.parent).as_ref() {
             parent.wake_by_ref();
         }
     }
 }
 // ANCHOR_END: ready_list
+
+/// Locks one of a [`ReadyList`]'s mutexes. They are held for one push,
+/// take or store and never while a future runs, so a panic cannot leave
+/// them half-updated: a poisoned lock is used as it is (and no formatted
+/// `unwrap` message is compiled in).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The error of [`timeout`]: the time ran out first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,11 +225,19 @@ pub async fn timeout<T>(
     duration: Duration,
     future: impl Future<Output = T>,
 ) -> Result<T, TimedOut> {
-    let expire = async {
-        async_io::Timer::after(duration).await;
-        Err(TimedOut(duration))
-    };
-    async { Ok(future.await) }.or(expire).await
+    let mut future = pin!(future);
+    let mut timer = async_io::Timer::after(duration);
+    // The future first, so an answer that is ready when time runs out wins.
+    future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            Poll::Ready(Ok(output))
+        } else if Pin::new(&mut timer).poll(cx).is_ready() {
+            Poll::Ready(Err(TimedOut(duration)))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 // ANCHOR_END: timeout
 

@@ -532,6 +532,19 @@ fn a_thousand_sequential_gets_reuse_connections() {
 }
 
 #[test]
+fn requests_alternating_between_hosts_keep_one_connection_each() {
+    let first = TestServer::routes(10, |_| ok("first"));
+    let second = TestServer::routes(10, |_| ok("second"));
+    let client = builder().max_idle_per_host(1).build();
+    for _ in 0..5 {
+        assert_eq!(get(&client, &first.url("/")).unwrap().body(), b"first");
+        assert_eq!(get(&client, &second.url("/")).unwrap().body(), b"second");
+    }
+    assert_eq!((first.accepted(), second.accepted()), (1, 1));
+    assert_eq!(client.idle_connections(), 2);
+}
+
+#[test]
 fn keep_alive_off_opens_a_connection_per_request() {
     let server = TestServer::routes(100, |_| ok("x"));
     let client = builder().keep_alive(false).build();

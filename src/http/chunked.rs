@@ -159,9 +159,8 @@ impl ChunkedDecoder {
                 })?;
                 State::Trailer
             }
-            State::Data { .. } | State::Done => {
-                unreachable!("no line is collected in {:?}", self.state)
-            }
+            // Lines are collected only in the states above.
+            State::Data { .. } | State::Done => unreachable!("no line is collected here"),
         };
         Ok(())
     }

@@ -14,14 +14,15 @@
 //!
 //! # How
 //!
-//! The pool maps a [`PoolKey`] (scheme, host, port) to a short stack of
-//! idle connections, oldest first. The client *takes* a connection out for
-//! the length of one exchange, so an exchange never shares its socket, and
-//! *puts* it back only when the exchange said it is reusable.
+//! The pool is one list of idle connections, oldest first, each labelled
+//! with its [`PoolKey`] (scheme, host, port). The client *takes* a
+//! connection out for the length of one exchange, so an exchange never
+//! shares its socket, and *puts* it back only when the exchange said it is
+//! reusable.
 //!
-//! * Taking pops the most recently used connection, the one most likely to
-//!   be still open, and skips connections the server has closed or written
-//!   to meanwhile (`Connection::is_idle_and_open`).
+//! * Taking picks the host's most recently used connection, the one most
+//!   likely to be still open, and drops those the server has closed or
+//!   written to meanwhile (`Connection::is_idle_and_open`).
 //! * Every touch of the pool (take, put, count) first sweeps out the
 //!   connections idle for longer than the maximum age ([`MAX_IDLE_AGE`] by
 //!   default): no thread or timer per connection, and a pool nobody
@@ -31,10 +32,12 @@
 //!
 //! The pool is behind a `Mutex` so that a `Client` can be shared between
 //! threads; the lock is never held across an `.await`. The limits are
-//! small (128 by default), so the sweep and the search for the oldest are
-//! plain scans.
+//! small (128 by default), so the sweep and the searches are plain scans;
+//! and since the list is oldest first, the oldest of all is its head. A
+//! list rather than a map from host to connections: simpler, and a
+//! `HashMap` would bring its hasher and random keys into every binary
+//! (about 5 KiB of `examples/tiny.rs`, docs/tiny-binaries.md).
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -46,7 +49,7 @@ use super::{Scheme, Url};
 pub const MAX_IDLE_AGE: Duration = Duration::from_secs(30);
 
 /// Which connections can serve a URL: same scheme, host and port.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PoolKey {
     scheme: Scheme,
     host: String,
@@ -75,13 +78,14 @@ pub(crate) struct PoolLimits {
     pub(crate) max_age: Duration,
 }
 
-/// Idle connections, per host.
+/// Idle connections, oldest first.
 pub(crate) struct ConnectionPool {
-    idle: Mutex<HashMap<PoolKey, Vec<IdleConnection>>>,
+    idle: Mutex<Vec<IdleConnection>>,
     limits: PoolLimits,
 }
 
 struct IdleConnection {
+    key: PoolKey,
     connection: Connection,
     since: Instant,
 }
@@ -90,7 +94,7 @@ impl ConnectionPool {
     /// A pool within `limits`.
     pub(crate) fn new(limits: PoolLimits) -> ConnectionPool {
         ConnectionPool {
-            idle: Mutex::new(HashMap::new()),
+            idle: Mutex::new(Vec::new()),
             limits,
         }
     }
@@ -98,19 +102,14 @@ impl ConnectionPool {
     /// An idle connection for `key` that still looks open, if any.
     pub(crate) fn take(&self, key: &PoolKey) -> Option<Connection> {
         let mut idle = self.swept();
-        let stack = idle.get_mut(key)?;
-        let mut found = None;
         // Newest first; closed ones on the way are dropped.
-        while let Some(entry) = stack.pop() {
+        while let Some(newest) = idle.iter().rposition(|entry| entry.key == *key) {
+            let entry = idle.remove(newest);
             if entry.connection.is_idle_and_open() {
-                found = Some(entry.connection);
-                break;
+                return Some(entry.connection);
             }
         }
-        if stack.is_empty() {
-            idle.remove(key);
-        }
-        found
+        None
     }
 
     /// Keeps `connection` for the next request to `key`, closing the
@@ -120,54 +119,37 @@ impl ConnectionPool {
             return;
         }
         let mut idle = self.swept();
-        let stack = idle.entry(key).or_default();
-        if stack.len() >= self.limits.per_host {
-            stack.remove(0);
+        let kept = idle.iter().filter(|entry| entry.key == key).count();
+        if kept >= self.limits.per_host {
+            // The host's oldest: the first of its connections in the list.
+            if let Some(oldest) = idle.iter().position(|entry| entry.key == key) {
+                idle.remove(oldest);
+            }
         }
-        stack.push(IdleConnection {
+        idle.push(IdleConnection {
+            key,
             connection,
             since: Instant::now(),
         });
-        while idle.values().map(Vec::len).sum::<usize>() > self.limits.total {
-            close_oldest(&mut idle);
+        if idle.len() > self.limits.total {
+            // The oldest of any host: the list's head.
+            idle.remove(0);
         }
     }
 
     /// How many idle connections are kept, over all hosts (after sweeping
     /// out those past their age).
     pub(crate) fn idle_count(&self) -> usize {
-        self.swept().values().map(Vec::len).sum()
+        self.swept().len()
     }
 
-    /// The map, without the connections idle for longer than the maximum
+    /// The list, without the connections idle for longer than the maximum
     /// age. A panic elsewhere while it was locked leaves it consistent
-    /// (every change is a single push, pop or removal), so poisoning is
-    /// ignored.
-    fn swept(&self) -> MutexGuard<'_, HashMap<PoolKey, Vec<IdleConnection>>> {
+    /// (every change is a single push or removal), so poisoning is ignored.
+    fn swept(&self) -> MutexGuard<'_, Vec<IdleConnection>> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let max_age = self.limits.max_age;
-        idle.retain(|_, stack| {
-            stack.retain(|entry| entry.since.elapsed() < max_age);
-            !stack.is_empty()
-        });
+        idle.retain(|entry| entry.since.elapsed() < max_age);
         idle
-    }
-}
-
-/// Closes the connection idle the longest, of any host.
-fn close_oldest(idle: &mut HashMap<PoolKey, Vec<IdleConnection>>) {
-    // Each stack is oldest first, so the oldest overall is a stack's first.
-    let oldest = idle
-        .iter()
-        .filter_map(|(key, stack)| Some((stack.first()?.since, key)))
-        .min_by_key(|(since, _)| *since)
-        .map(|(_, key)| key.clone());
-    if let Some(key) = oldest {
-        if let Some(stack) = idle.get_mut(&key) {
-            stack.remove(0);
-            if stack.is_empty() {
-                idle.remove(&key);
-            }
-        }
     }
 }

@@ -11,7 +11,9 @@ use super::worker::{self, Shared};
 /// Settings for a [`CpuPool`]; start with [`CpuPool::builder`].
 #[derive(Debug, Clone)]
 pub struct CpuPoolBuilder {
-    workers: usize,
+    /// `None`: one per core, asked of the system only then (the question
+    /// reads cgroup files, code a program that names its count never needs).
+    workers: Option<usize>,
     queue: Option<usize>,
     name: String,
 }
@@ -21,7 +23,7 @@ impl CpuPoolBuilder {
     /// threads named `tandem-cpu-N`.
     pub(super) fn new() -> CpuPoolBuilder {
         CpuPoolBuilder {
-            workers: default_workers(),
+            workers: None,
             queue: None,
             name: "tandem-cpu".to_string(),
         }
@@ -29,7 +31,7 @@ impl CpuPoolBuilder {
 
     /// Number of worker threads (`max_workers`). Default: available cores.
     pub fn workers(mut self, workers: usize) -> Self {
-        self.workers = workers;
+        self.workers = Some(workers);
         self
     }
 
@@ -48,20 +50,21 @@ impl CpuPoolBuilder {
 
     /// Starts the workers.
     pub fn build(self) -> Result<CpuPool, PoolError> {
-        if self.workers == 0 {
+        let workers = self.workers.unwrap_or_else(default_workers);
+        if workers == 0 {
             return Err(PoolError::ZeroWorkers);
         }
         if self.queue == Some(0) {
             return Err(PoolError::ZeroQueue);
         }
-        let (sender, receiver) = flume::bounded(self.queue.unwrap_or(2 * self.workers));
+        let (sender, receiver) = flume::bounded(self.queue.unwrap_or(2 * workers));
         let mut pool = CpuPool {
             sender: Some(sender),
             shared: Arc::new(Shared::default()),
-            threads: Vec::with_capacity(self.workers),
+            threads: Vec::with_capacity(workers),
         };
         let live_workers = &pool.shared.counters.live_workers;
-        for index in 0..self.workers {
+        for index in 0..workers {
             let receiver = receiver.clone();
             let shared = Arc::clone(&pool.shared);
             live_workers.fetch_add(1, Ordering::SeqCst);

@@ -13,7 +13,7 @@
 //! arrives while the leader spins (docs/performance.md).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::spin::spin_for;
@@ -39,7 +39,8 @@ pub(super) struct Lobby {
     /// Whether some worker is the leader, waiting on the queue.
     has_leader: AtomicBool,
     /// Guards the sleep of the followers, so that no wake-up is lost between
-    /// checking `has_leader` and waiting.
+    /// checking `has_leader` and waiting. It guards no data, so a poisoned
+    /// lock is used as it is.
     followers: Mutex<()>,
     turn: Condvar,
 }
@@ -47,9 +48,15 @@ pub(super) struct Lobby {
 impl Lobby {
     /// Blocks until this worker is the leader.
     pub(super) fn become_leader(&self) {
-        let mut guard = self.followers.lock().unwrap();
+        let mut guard = self
+            .followers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         while self.has_leader.swap(true, Ordering::SeqCst) {
-            guard = self.turn.wait(guard).unwrap();
+            guard = self
+                .turn
+                .wait(guard)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
@@ -79,7 +86,10 @@ impl Lobby {
     }
 
     fn wake_follower(&self) {
-        let _guard = self.followers.lock().unwrap();
+        let _guard = self
+            .followers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         self.turn.notify_one();
     }
 }
