@@ -106,10 +106,9 @@ impl Client {
     ///
     /// Why: a caller that bounds its memory (the pipeline's budget) must
     /// reserve room for a body *before* it is read, and only the head says
-    /// how large it is. `admit` may wait; the server's bytes stay in the
-    /// socket meanwhile. It runs once per response, redirects included;
-    /// over https (ureq reads each response whole) it runs after the body,
-    /// with the body's length. The wait counts towards the total timeout.
+    /// how large it is. `admit` may wait (the bytes stay in the socket, and
+    /// the total timeout runs). It runs once per response, redirects too;
+    /// over https (ureq reads responses whole) it runs after the body.
     // ANCHOR: get_admitted
     pub async fn get_admitted(&self, url: &str, admit: &mut Admit<'_>) -> Result<Response, Error> {
         self.request_admitted(Method::Get, url, Some(admit)).await
@@ -122,8 +121,7 @@ impl Client {
     }
 
     /// Sends a `method` request for `url`, within the total timeout.
-    // Not an `async fn` of its own: the future is `request_admitted`'s,
-    // so no second state machine wraps it (a tiny binary counts bytes).
+    // `request_admitted`'s own future: no second state machine (tiny binary).
     pub fn request(
         &self,
         method: Method,
