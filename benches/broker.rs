@@ -72,12 +72,12 @@ fn main() {
 
     let local = Config {
         workers: 2,
-        concurrency: 8,
+        concurrency: Some(8),
         ..Config::new(&out)
     };
     let broker = BrokerConfig::new(RedisUrl::parse(&redis.url()).unwrap(), "tandem");
     let serial = Config {
-        concurrency: 1,
+        concurrency: Some(1),
         ..local.clone()
     };
     let run_local = |config: &Config, urls: &[String]| {

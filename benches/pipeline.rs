@@ -24,7 +24,8 @@
 //!
 //! **Peak memory**: the bench runs itself again as a child process with
 //! `TANDEM_BENCH_RSS=N` (and the server's address), which runs the pipeline
-//! over `N` inputs and prints its `VmHWM` (peak resident set) from
+//! over `N` inputs with the default `Config` (an adaptive window within
+//! the memory budget) and prints its `VmHWM` (peak resident set) from
 //! `/proc/self/status`. The server stays in the parent, so its cache is not
 //! counted. Inputs cycle over the same pictures: what grows is the count.
 
@@ -192,7 +193,7 @@ fn image_urls(base: &str, count: usize, delay_ms: u64) -> Vec<String> {
 
 fn config(out_dir: &std::path::Path, mode: Mode) -> Config {
     Config {
-        concurrency: CONCURRENCY,
+        concurrency: Some(CONCURRENCY),
         mode,
         ..Config::new(out_dir)
     }
@@ -276,23 +277,15 @@ fn peak_memory_child(inputs: usize) {
     };
     let out_dir: PathBuf =
         std::env::temp_dir().join(format!("tandem-bench-rss-{}", std::process::id()));
-    let config = config(&out_dir, mode);
+    // The command's defaults: an adaptive window within the memory budget.
+    let config = Config {
+        mode,
+        ..Config::new(&out_dir)
+    };
     let pool = CpuPool::new(tandem::pool::default_workers()).expect("CPU pool");
     run_once(&image_urls(&server, inputs, 0), &config, &pool);
     let _ = std::fs::remove_dir_all(&out_dir);
-    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
-    let peak = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| {
-            value
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .expect("a VmHWM line");
+    let peak = common::peak_rss_kib();
     println!("{peak}");
 }
 

@@ -171,12 +171,19 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
         .await
     };
     // async-task's spawn-local recipe. The schedule function is what a
-    // waker calls: push the runnable into the run queue. The send cannot fail while the task lives: the loop
-    // cancels every unfinished task before it drops the queue, and waking a
-    // cancelled task schedules nothing.
+    // waker calls: push the runnable into the run queue. The loop cancels
+    // every unfinished task before it drops the queue, and waking a
+    // cancelled task schedules nothing, so the send fails only in one race:
+    // another thread (a pool worker, async-io's timer thread) woke the task
+    // just before the loop ended, and its send arrives after the queue is
+    // gone. Dropping that runnable here would drop the task's future on a
+    // thread that did not spawn it, which async-task turns into a panic
+    // (an abort, inside a waker); so it is leaked instead.
     // ANCHOR: spawn_recipe
     let schedule = move |runnable: Runnable| {
-        let _ = sender.send(runnable);
+        if let Err(flume::SendError(runnable)) = sender.send(runnable) {
+            std::mem::forget(runnable);
+        }
     };
     let (runnable, task) = Builder::new()
         .propagate_panic(true)

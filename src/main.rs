@@ -15,7 +15,8 @@
 //! ```text
 //!  args ──► Options { inputs, pipeline Config, --json, --timeline }
 //!              │
-//!            URLs (arguments, --urls file; or the demo server's)
+//!            URLs (arguments, --urls file; or the demo server's, painted
+//!                  ahead and answered --demo-delay late)
 //!              │
 //!            pipeline::run_blocking ──events──► progress line (stderr, tty only)
 //!              │
@@ -39,9 +40,6 @@ use cli::worker_lines;
 use cli::{cacert, out_dir};
 use cli::{summary, timeline};
 use tandem::{PoolError, celery, pipeline};
-
-/// How many of the demo server's images a run without any URL processes.
-const DEMO_INPUTS: usize = 12;
 
 fn main() -> ExitCode {
     let outcome = match args::parse(std::env::args_os().skip(1)) {
@@ -79,12 +77,20 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     // `demo` is dropped, after the run.
     let demo = if options.wants_demo() {
         let server = tandem::demo::Server::start().map_err(Failure::DemoServer)?;
+        let count = options.demo_images;
+        let delay = match options.demo_delay {
+            Some((min, max)) => format!(", each answered {min}-{max} ms late as over a network"),
+            None => String::new(),
+        };
         eprintln!(
-            "tandem: no URL given: processing {DEMO_INPUTS} images from the built-in demo \
-             server at http://{}",
+            "tandem: no URL given: processing {count} images from the built-in demo \
+             server at http://{}{delay}",
             server.addr()
         );
-        urls = server.image_urls(DEMO_INPUTS);
+        // Painting is the server's work, not the run's: done before the
+        // clock starts, so the timeline shows the client alone.
+        server.paint_ahead(count).map_err(Failure::DemoServer)?;
+        urls = server.delayed_image_urls(count, options.demo_delay);
         Some(server)
     } else {
         None
@@ -206,7 +212,8 @@ mod tests {
 
     #[test]
     fn the_help_states_how_many_demo_images_are_processed() {
-        assert!(args::USAGE.contains(&format!("processes {DEMO_INPUTS} of its images")));
+        let images = args::DEMO_IMAGES;
+        assert!(args::USAGE.contains(&format!("processes {images} of its images")));
     }
 
     #[test]
@@ -219,9 +226,21 @@ mod tests {
                 "--size WxH           output size in pixels [default: {}x{}]",
                 config.resize.width, config.resize.height
             ),
+            format!("fixed, at most {MAX_CONCURRENCY}"),
             format!(
-                "at most {MAX_CONCURRENCY} [default: {}]",
-                config.concurrency
+                "[default: adaptive, from {}, growing while the CPU",
+                tandem::pipeline::WINDOW_START
+            ),
+            format!("pool starves, up to {}]", tandem::pipeline::WINDOW_MAX),
+            format!(
+                "like 512K or 64M [default: {}M]",
+                tandem::pipeline::DEFAULT_MAX_BUFFERED >> 20
+            ),
+            format!("how many demo images [default: {}]", args::DEMO_IMAGES),
+            format!(
+                "MIN-MAX or MS, 0 for none [default: {}-{}]",
+                args::DEMO_DELAY_MS.0,
+                args::DEMO_DELAY_MS.1
             ),
             format!(
                 "decoding them [default: {}]",

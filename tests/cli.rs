@@ -462,3 +462,51 @@ fn without_urls_the_demo_server_is_used() {
     written.sort_by_key(|name| name.len());
     assert_eq!(written, expected);
 }
+
+#[test]
+fn demo_flags_shape_the_run_and_the_summary_reports_the_window() {
+    let dir = TempDir::new("demo-flags");
+    let out = dir.join("out");
+    let args = [
+        "--size",
+        "16x16",
+        "--out",
+        text(&out),
+        "--demo-images",
+        "3",
+        "--demo-delay",
+        "5-20",
+    ];
+    let run = tandem(&args);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stderr.contains("5-20 ms late"), "{}", run.stderr);
+    assert!(run.stdout.contains("download window"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("end to end ") && run.stdout.contains("overlapped"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(names(&out).len(), 3);
+
+    let fixed = [
+        "--json",
+        "--demo-delay",
+        "0",
+        "--concurrency",
+        "2",
+        "--max-buffered",
+        "4M",
+    ];
+    let run = tandem(&[&args[..], &fixed[..]].concat());
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let (items, summary) = json_lines(&run.stdout);
+    assert_eq!(items.len(), 3);
+    assert_eq!(
+        summary.get("window_adaptive").and_then(Json::as_bool),
+        Some(false)
+    );
+    assert_eq!(field_u64(&summary, "window_max"), 2);
+    assert_eq!(field_u64(&summary, "max_buffered_bytes"), 4 << 20);
+    assert!(field_u64(&summary, "buffered_peak_bytes") > 0);
+    assert!(summary.get("window_mean").and_then(Json::as_f64).is_some());
+}

@@ -232,3 +232,50 @@ fn a_task_left_waiting_for_a_cpu_job_does_not_hurt_the_worker_that_answers_later
     let stats = pool.shutdown();
     assert_eq!(stats.completed, 2);
 }
+
+#[test]
+fn a_wake_racing_the_end_of_the_loop_neither_panics_nor_aborts() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Poll, Waker};
+
+    // A plain thread wakes a waiting task at the moment its loop ends. Now
+    // and then the wake marks the task scheduled just before the loop
+    // cancels it and sends the runnable just after the queue is gone: that
+    // runnable must not be dropped (with the task's future) on the waking
+    // thread. Bounded: 2,000 rounds of a few microseconds each.
+    for _ in 0..2_000 {
+        let ending = Arc::new(AtomicBool::new(false));
+        let (waker_sender, waker_receiver) = std::sync::mpsc::channel::<Waker>();
+        let waking_thread = {
+            let ending = Arc::clone(&ending);
+            std::thread::spawn(move || {
+                let Ok(waker) = waker_receiver.recv() else {
+                    return;
+                };
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while !ending.load(Ordering::Acquire) && Instant::now() < deadline {
+                    std::hint::spin_loop();
+                }
+                waker.wake();
+            })
+        };
+        tandem::block_on(async move {
+            let mut waker_sender = Some(waker_sender);
+            tandem::spawn(future::poll_fn(move |cx| {
+                if let Some(sender) = waker_sender.take() {
+                    sender
+                        .send(cx.waker().clone())
+                        .expect("the waking thread waits for it");
+                }
+                Poll::<()>::Pending
+            }))
+            .detach();
+            future::yield_now().await;
+            ending.store(true, Ordering::Release);
+        });
+        waking_thread
+            .join()
+            .expect("the waking thread must not panic when the loop has ended");
+    }
+}

@@ -29,7 +29,7 @@ fn out_dir(test: &str) -> PathBuf {
 fn config(out: &Path) -> Config {
     Config {
         workers: 2,
-        concurrency: 4,
+        concurrency: Some(4),
         client: Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .total_timeout(Duration::from_secs(20))
@@ -337,7 +337,7 @@ fn downloads_in_flight_never_exceed_the_concurrency() {
     // Slow answers, so that unbounded downloads would all overlap.
     let urls = vec![server.url("/delay/40"); 6];
     let config = Config {
-        concurrency: 2,
+        concurrency: Some(2),
         ..config(&out)
     };
 

@@ -9,6 +9,16 @@ use std::time::{Duration, Instant};
 /// Times `contenders` for `rounds` interleaved rounds; returns the median
 /// duration of each, in the order given.
 pub fn side_by_side(rounds: usize, contenders: &mut [(&str, &mut dyn FnMut())]) -> Vec<Duration> {
+    let samples = side_by_side_samples(rounds, contenders);
+    samples.into_iter().map(median).collect()
+}
+
+/// Like [`side_by_side`], but every round's duration of each contender:
+/// `samples[contender][round]`, for ratios taken round by round.
+pub fn side_by_side_samples(
+    rounds: usize,
+    contenders: &mut [(&str, &mut dyn FnMut())],
+) -> Vec<Vec<Duration>> {
     let mut samples: Vec<Vec<Duration>> = contenders.iter().map(|_| Vec::new()).collect();
     for _ in 0..rounds {
         for (index, (_, run)) in contenders.iter_mut().enumerate() {
@@ -17,7 +27,15 @@ pub fn side_by_side(rounds: usize, contenders: &mut [(&str, &mut dyn FnMut())]) 
             samples[index].push(started.elapsed());
         }
     }
-    samples.into_iter().map(median).collect()
+    samples
+}
+
+/// The median and the quartiles (25th and 75th percentile, nearest rank)
+/// of `values`.
+pub fn quartiles(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let at = |fraction: f64| values[((values.len() - 1) as f64 * fraction).round() as usize];
+    (at(0.5), at(0.25), at(0.75))
 }
 
 pub fn median(mut samples: Vec<Duration>) -> Duration {
@@ -42,4 +60,22 @@ pub fn report(
         reference.as_secs_f64() * 1e3,
         reference.as_secs_f64() * 1e6 / f64::from(per),
     );
+}
+
+/// This process's peak resident set so far (`VmHWM` in
+/// `/proc/self/status`), in KiB. Linux only.
+pub fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .expect("a VmHWM line")
 }

@@ -30,7 +30,9 @@ use std::time::Duration;
 use super::result::{self, Outcome};
 use super::task::{self, Answer, Request};
 use super::{Error, message};
-use crate::pipeline::{Config, CpuSpan, Event, Item, ItemError, Report, Saved, Span, Stages, Work};
+use crate::pipeline::{
+    Config, CpuSpan, Event, Flow, Item, ItemError, Report, Saved, Span, Stages, WINDOW_START, Work,
+};
 use crate::redis::{self, Client, Connection, RedisUrl};
 use crate::resize::Processed;
 use crate::{Semaphore, join_all};
@@ -85,7 +87,7 @@ pub async fn run(
         work: Work::new(config, on_event),
         client,
         broker,
-        permits: Semaphore::new(config.concurrency.max(1)),
+        permits: Semaphore::new(outstanding(config)),
         origin: format!("tandem-{}@{}", std::process::id(), super::ids::hostname()),
     };
     let items = match sender.work.create_out_dir(&mut urls).await {
@@ -98,8 +100,16 @@ pub async fn run(
     Ok(Report {
         items,
         wall: sender.work.now(),
-        workers: config.concurrency.max(1),
+        workers: outstanding(config),
+        flow: Flow::default(),
     })
+}
+
+/// How many tasks may be outstanding: `--concurrency`, or else the
+/// pipeline's starting window (the queue, not the downloads, sets the pace
+/// here, so nothing adapts).
+fn outstanding(config: &Config) -> usize {
+    config.concurrency.unwrap_or(WINDOW_START).max(1)
 }
 
 /// What every input of one run shares.
@@ -130,7 +140,7 @@ impl<F: FnMut(Event)> Sender<'_, F> {
         let start = work.now();
         let outcome = self.remote(url).await;
         let end = work.now();
-        let lane = index % work.config.concurrency.max(1);
+        let lane = index % outstanding(work.config);
         let span = |start, end| Span { start, end };
         stages.cpu = Some(CpuSpan {
             worker: lane,

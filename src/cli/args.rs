@@ -8,8 +8,7 @@
 //!
 //! # How
 //!
-//! [`parse`] walks the arguments once, with the grammar it shares with
-//! `tandem worker` (`command_line.rs`): an option takes its value from the
+//! [`parse`] walks the arguments once. An option takes its value from the
 //! next argument (`--out DIR`) or after `=` (`--out=DIR`); `--` ends the
 //! options. Every value is checked here, so that the rest of the program
 //! only sees valid settings: a zero size or worker count, or a number past
@@ -26,10 +25,10 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use super::command_line::{Argument, Arguments, mode, no_value, non_empty, positive, size};
 use super::limits::{self, DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_PIXELS};
 use super::limits::{MAX_URLS_FILE_BYTES, MAX_WORKERS};
 pub use super::usage::{HINT, USAGE, UsageError};
+use super::values::{bytes, delay_range, mode, non_empty, positive, size, url_lines};
 use super::worker_args::{self, Broker, WorkerCommand};
 use tandem::pipeline::Config;
 use tandem::resize::Fit;
@@ -55,7 +54,7 @@ pub struct Options {
     /// `--urls FILE`.
     pub urls_file: Option<PathBuf>,
     /// What the pipeline does: `--out`, `--size`, `--fit`, `--max-side`,
-    /// `--workers`, `--concurrency`, `--mode`.
+    /// `--workers`, `--concurrency`, `--max-buffered`, `--mode`.
     pub config: Config,
     /// `--timeline FILE.svg`.
     pub timeline: Option<PathBuf>,
@@ -65,9 +64,20 @@ pub struct Options {
     pub max_output_side: u32,
     /// `--cacert FILE`: the roots https trusts instead of the built-in ones.
     pub cacert: Option<PathBuf>,
+    /// `--demo-images N`: how many demo images a run without URLs takes.
+    pub demo_images: usize,
+    /// `--demo-delay MIN-MAX`: each demo image's delay, in milliseconds,
+    /// somewhere in this range; `None` for none.
+    pub demo_delay: Option<(u64, u64)>,
     /// `--broker`, `--queue`, `--result-timeout`: send the work to a queue.
     pub broker: Broker,
 }
+
+/// How many of the demo server's images a run without any URL processes.
+pub const DEMO_IMAGES: usize = 12;
+
+/// The simulated network delay of the demo images, in milliseconds.
+pub const DEMO_DELAY_MS: (u64, u64) = (30, 150);
 
 /// Where the images go without `--out`.
 pub const DEFAULT_OUT_DIR: &str = "resized";
@@ -84,6 +94,8 @@ impl Default for Options {
             json: false,
             max_output_side: DEFAULT_MAX_OUTPUT_SIDE,
             cacert: None,
+            demo_images: DEMO_IMAGES,
+            demo_delay: Some(DEMO_DELAY_MS),
             broker: Broker::default(),
         }
     }
@@ -108,18 +120,7 @@ impl Options {
     }
 }
 
-/// The URLs of a `--urls` file: each line trimmed; blank lines and lines
-/// starting with `#` skipped. Nothing else is filtered: a line that is not
-/// a valid URL is an input that will fail, and report why.
-pub fn url_lines(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_string)
-}
-
-/// Parses the arguments that follow the program name (`worker` first:
-/// `tandem worker`'s, in `worker_args.rs`).
+/// Parses the arguments that follow the program name.
 pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut arguments = arguments.into_iter().peekable();
     if arguments.peek().is_some_and(|first| first == "worker") {
@@ -127,93 +128,88 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
         return worker_args::parse(arguments).map(Command::Worker);
     }
     let mut options = Options::default();
-    let mut arguments = Arguments::new(arguments);
-    while let Some(argument) = arguments.next_argument() {
-        let (name, inline) = match argument? {
-            Argument::Positional(url) => {
-                options.urls.push(url);
-                continue;
-            }
-            Argument::Option(name, inline) => (name, inline),
+    let config = &mut options.config;
+    let mut arguments = arguments;
+    let mut only_urls = false;
+    while let Some(argument) = arguments.next() {
+        let argument = argument
+            .into_string()
+            .map_err(|raw| UsageError(format!("argument {raw:?} is not valid UTF-8")))?;
+        if only_urls || !argument.starts_with('-') {
+            options.urls.push(argument);
+            continue;
+        }
+        // `--name=value` or `--name` (with its value, if any, next).
+        let (name, inline_value) = match argument.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
+            _ => (argument.as_str(), None),
         };
-        let name = name.as_str();
+        let mut value = || -> Result<String, UsageError> {
+            match inline_value.clone() {
+                Some(value) => Ok(value),
+                None => arguments
+                    .next()
+                    .and_then(|value| value.into_string().ok())
+                    .ok_or_else(|| UsageError(format!("{name} needs a value"))),
+            }
+        };
         match name {
-            "-h" | "--help" => return no_value(name, inline).map(|()| Command::Help),
-            "-V" | "--version" => return no_value(name, inline).map(|()| Command::Version),
-            "--fit" => {
-                no_value(name, inline)?;
-                options.config.resize.fit = Fit::Contain;
+            "--" | "-h" | "--help" | "-V" | "--version" | "--fit" | "--json"
+                if inline_value.is_some() =>
+            {
+                return Err(UsageError(format!("{name} takes no value")));
             }
-            "--json" => {
-                no_value(name, inline)?;
-                options.json = true;
+            "--" => only_urls = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--urls" => options.urls_file = Some(PathBuf::from(value()?)),
+            "--out" => config.out_dir = PathBuf::from(non_empty(name, value()?)?),
+            "--size" => (config.resize.width, config.resize.height) = size(&value()?)?,
+            "--fit" => config.resize.fit = Fit::Contain,
+            "--max-side" => {
+                let side = Some(positive(name, &value()?)?);
+                let limits = &mut config.resize.limits;
+                (limits.max_image_width, limits.max_image_height) = (side, side);
             }
-            _ if VALUE_OPTIONS.contains(&name) || Broker::OPTIONS.contains(&name) => {
-                let value = arguments.value(name, inline)?;
-                option(&mut options, name, value)?;
+            "--max-output-side" => options.max_output_side = positive(name, &value()?)?,
+            "--max-output-pixels" => {
+                let pixels = positive(name, &value()?)?;
+                config.resize.max_output_pixels = limits::at_most(name, pixels, MAX_OUTPUT_PIXELS)?;
+            }
+            "--workers" => {
+                config.workers = limits::at_most(name, positive(name, &value()?)?, MAX_WORKERS)?;
+            }
+            "--concurrency" => {
+                let concurrency = positive(name, &value()?)?;
+                config.concurrency = Some(limits::at_most(name, concurrency, MAX_CONCURRENCY)?);
+            }
+            "--max-buffered" => config.max_buffered = bytes(name, &value()?)?,
+            "--demo-images" => {
+                let count = positive(name, &value()?)?;
+                options.demo_images = limits::at_most(name, count, MAX_CONCURRENCY)?;
+            }
+            "--demo-delay" => options.demo_delay = delay_range(name, &value()?)?,
+            "--cacert" => options.cacert = Some(PathBuf::from(non_empty(name, value()?)?)),
+            "--mode" => config.mode = mode(&value()?)?,
+            "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
+            "--json" => options.json = true,
+            // `Broker::option` reads each of these.
+            "--broker" | "--queue" | "--result-timeout" => {
+                options.broker.option(name, &value()?)?;
             }
             _ => return Err(UsageError(format!("unknown option '{name}'"))),
         }
     }
-    let config = &options.config;
     let size = (config.resize.width, config.resize.height);
     let max_pixels = config.resize.max_output_pixels;
     limits::check_output_size(size, options.max_output_side, max_pixels)?;
     Ok(Command::Run(Box::new(options)))
 }
 
-/// The options of `tandem` that take a value (besides [`Broker::OPTIONS`]).
-const VALUE_OPTIONS: [&str; 11] = [
-    "--urls",
-    "--out",
-    "--size",
-    "--max-side",
-    "--max-output-side",
-    "--max-output-pixels",
-    "--workers",
-    "--concurrency",
-    "--cacert",
-    "--mode",
-    "--timeline",
-];
-
-/// An option with a value.
-fn option(options: &mut Options, name: &str, value: String) -> Result<(), UsageError> {
-    let config = &mut options.config;
-    match name {
-        "--urls" => options.urls_file = Some(PathBuf::from(value)),
-        "--out" => config.out_dir = PathBuf::from(non_empty(name, value)?),
-        "--size" => (config.resize.width, config.resize.height) = size(&value)?,
-        "--max-side" => {
-            let side = Some(positive(name, &value)?);
-            let limits = &mut config.resize.limits;
-            (limits.max_image_width, limits.max_image_height) = (side, side);
-        }
-        "--max-output-side" => options.max_output_side = positive(name, &value)?,
-        "--max-output-pixels" => {
-            let pixels = positive(name, &value)?;
-            config.resize.max_output_pixels = limits::at_most(name, pixels, MAX_OUTPUT_PIXELS)?;
-        }
-        "--workers" => {
-            config.workers = limits::at_most(name, positive(name, &value)?, MAX_WORKERS)?;
-        }
-        "--concurrency" => {
-            let concurrency = positive(name, &value)?;
-            config.concurrency = limits::at_most(name, concurrency, MAX_CONCURRENCY)?;
-        }
-        "--cacert" => options.cacert = Some(PathBuf::from(non_empty(name, value)?)),
-        "--mode" => config.mode = mode(&value)?,
-        "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value)?)),
-        _ if options.broker.option(name, &value)? => {}
-        _ => return Err(UsageError(format!("unknown option '{name}'"))),
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tandem::pipeline::Mode;
+    use tandem::pipeline::{DEFAULT_MAX_BUFFERED, Mode};
 
     fn run(arguments: &[&str]) -> Result<Options, UsageError> {
         match parse(arguments.iter().map(OsString::from))? {
@@ -234,7 +230,9 @@ mod tests {
         assert_eq!(config.resize, pipeline.resize);
         assert_eq!((config.resize.width, config.resize.height), (128, 128));
         assert_eq!(config.resize.fit, Fit::Exact);
-        assert_eq!(config.concurrency, pipeline.concurrency);
+        assert_eq!(config.concurrency, None);
+        assert_eq!(config.max_buffered, DEFAULT_MAX_BUFFERED);
+        assert_eq!(options.demo_delay, Some(DEMO_DELAY_MS));
         assert_eq!(config.workers, pipeline.workers);
         assert_eq!(config.mode, Mode::Pipeline);
         assert!(options.wants_demo());
@@ -252,6 +250,11 @@ mod tests {
             "--workers",
             "3",
             "--concurrency=2",
+            "--max-buffered",
+            "8M",
+            "--demo-images=5",
+            "--demo-delay",
+            "0",
             "--mode",
             "batch",
             "--max-side",
@@ -276,7 +279,9 @@ mod tests {
         assert_eq!(config.out_dir, PathBuf::from("thumbs"));
         assert_eq!((config.resize.width, config.resize.height), (64, 32));
         assert_eq!(config.resize.fit, Fit::Contain);
-        assert_eq!((config.workers, config.concurrency), (3, 2));
+        assert_eq!((config.workers, config.concurrency), (3, Some(2)));
+        assert_eq!(config.max_buffered, 8 << 20);
+        assert_eq!((options.demo_images, options.demo_delay), (5, None));
         assert_eq!(config.mode, Mode::Batch);
         assert_eq!(config.resize.limits.max_image_width, Some(1000));
         assert_eq!(config.resize.limits.max_image_height, Some(1000));
@@ -314,6 +319,9 @@ mod tests {
         assert!(error(&["--concurrency", "-3"]).contains("--concurrency"));
         assert!(error(&["--max-side", "0"]).contains("--max-side"));
         assert!(error(&["--mode", "fast"]).contains("--mode"));
+        assert!(error(&["--max-buffered", "0"]).contains("--max-buffered"));
+        assert!(error(&["--demo-delay", "9-1"]).contains("--demo-delay"));
+        assert!(error(&["--demo-images", "0"]).contains("--demo-images"));
         assert_eq!(
             error(&["--workers", "1025"]),
             "--workers is at most 1024, not 1025"
@@ -331,14 +339,6 @@ mod tests {
         assert_eq!(error(&["--json=yes"]), "--json takes no value");
         assert_eq!(error(&["--=x"]), "-- takes no value");
         assert_eq!(error(&["--help=1"]), "--help takes no value");
-    }
-
-    #[test]
-    fn url_files_skip_blanks_and_comments() {
-        let text =
-            "# thumbnails\nhttp://a/1\n\n   \n  http://a/2  \r\n#http://skipped\nhttp://a/1\n";
-        let urls: Vec<String> = url_lines(text).collect();
-        assert_eq!(urls, ["http://a/1", "http://a/2", "http://a/1"]);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 pub use super::usage::UsageError;
-use tandem::pipeline::Mode;
+pub use super::values::{non_empty, positive};
 
 /// One argument.
 pub enum Argument {
@@ -92,32 +92,6 @@ pub fn no_value(name: &str, inline: Option<String>) -> Result<(), UsageError> {
     }
 }
 
-/// `WxH`, both at least 1: `128x128`.
-pub fn size(text: &str) -> Result<(u32, u32), UsageError> {
-    let bad = || {
-        UsageError(format!(
-            "--size wants WxH with W, H ≥ 1, like 128x128, not '{text}'"
-        ))
-    };
-    let (width, height) = text.split_once(['x', 'X']).ok_or_else(bad)?;
-    let side = |side: &str| side.parse::<u32>().ok().filter(|&side| side > 0);
-    match (side(width), side(height)) {
-        (Some(width), Some(height)) => Ok((width, height)),
-        _ => Err(bad()),
-    }
-}
-
-/// A whole number of at least 1.
-pub fn positive<N: std::str::FromStr + PartialOrd + From<u8>>(
-    name: &str,
-    text: &str,
-) -> Result<N, UsageError> {
-    text.parse::<N>()
-        .ok()
-        .filter(|number| *number >= N::from(1))
-        .ok_or_else(|| UsageError(format!("{name} wants a whole number ≥ 1, not '{text}'")))
-}
-
 /// A number of seconds above zero, fractions allowed: `2`, `0.5`.
 pub fn seconds(name: &str, text: &str) -> Result<Duration, UsageError> {
     text.parse::<f64>()
@@ -129,25 +103,6 @@ pub fn seconds(name: &str, text: &str) -> Result<Duration, UsageError> {
                 "{name} wants a number of seconds > 0, not '{text}'"
             ))
         })
-}
-
-/// `pipeline` or `batch`.
-pub fn mode(text: &str) -> Result<Mode, UsageError> {
-    match text {
-        "pipeline" => Ok(Mode::Pipeline),
-        "batch" => Ok(Mode::Batch),
-        _ => Err(UsageError(format!(
-            "--mode wants 'pipeline' or 'batch', not '{text}'"
-        ))),
-    }
-}
-
-/// The value, unless it is empty.
-pub fn non_empty(name: &str, value: String) -> Result<String, UsageError> {
-    if value.is_empty() {
-        return Err(UsageError(format!("{name} needs a non-empty value")));
-    }
-    Ok(value)
 }
 
 /// A `redis://` URL for `--broker` (or `TANDEM_BROKER`).

@@ -2,7 +2,8 @@
 //! command line, showing progress, and reporting the outcome.
 //!
 //! `src/main.rs` runs them in order: [`args`] turns the arguments into
-//! options (within [`limits`]; the help text is [`usage`]), [`cacert`]
+//! options (each value checked by [`values`], within [`limits`]; the help
+//! text is [`usage`]), [`cacert`]
 //! reads the roots of `--cacert`, [`out_dir`] checks that the output can
 //! be written, the library's pipeline does the
 //! work while [`progress`] draws its events, then [`summary`] prints the
@@ -19,5 +20,6 @@ pub mod progress;
 pub mod summary;
 pub mod timeline;
 pub mod usage;
+pub mod values;
 pub mod worker_args;
 pub mod worker_lines;

@@ -6,7 +6,7 @@
 //! The point of tandem is that downloads and CPU work overlap; the summary
 //! shows by how much, with the totals of [`Report`]: how long downloads
 //! were in flight, how much CPU the pool spent, and for how long both
-//! happened at once. Failures come first, one line each with its reason,
+//! happened at once, and how the download window moved. Failures come first, one line each with its reason,
 //! because they are what a reader must act on.
 //!
 //! # How
@@ -57,6 +57,23 @@ pub fn human(report: &Report, out_dir: &Path) -> String {
     for (label, duration, note) in rows {
         let _ = writeln!(text, "  {label:<29}{:>12}{note}", seconds_or_ms(duration));
     }
+    let flow = &report.flow;
+    let window = if flow.adaptive { "adaptive" } else { "fixed" };
+    let _ = writeln!(
+        text,
+        "  {:<29}{:>12}  (at most {}, mean {:.1}; bodies buffered at most {} of {})",
+        "download window",
+        window,
+        flow.window_max(),
+        flow.window_mean(wall),
+        mebibytes(flow.buffered_peak),
+        mebibytes(flow.max_buffered),
+    );
+    let _ = writeln!(
+        text,
+        "end to end {}; downloads and resizes overlapped {percent:.0}% of it",
+        seconds_or_ms(wall)
+    );
     text
 }
 
@@ -101,6 +118,11 @@ fn failures_and_counts(report: &Report, out_dir: &Path) -> String {
     text
 }
 
+/// `12.3 MiB`.
+fn mebibytes(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
 /// One JSON object per input, then the summary object; one per line.
 pub fn json_lines(report: &Report) -> String {
     let mut text = String::new();
@@ -111,7 +133,9 @@ pub fn json_lines(report: &Report) -> String {
     let _ = writeln!(
         text,
         "{{\"summary\":true,\"total\":{},\"succeeded\":{},\"failed\":{},\"workers\":{},\
-         \"wall_ms\":{},\"io_ms\":{},\"cpu_ms\":{},\"cpu_busy_ms\":{},\"overlap_ms\":{}}}",
+         \"wall_ms\":{},\"io_ms\":{},\"cpu_ms\":{},\"cpu_busy_ms\":{},\"overlap_ms\":{},\
+         \"window_adaptive\":{},\"window_max\":{},\"window_mean\":{:.3},\
+         \"buffered_peak_bytes\":{},\"max_buffered_bytes\":{}}}",
         report.items.len(),
         report.succeeded(),
         report.failed(),
@@ -121,6 +145,11 @@ pub fn json_lines(report: &Report) -> String {
         ms(report.cpu_time()),
         ms(report.cpu_busy_time()),
         ms(report.overlap_time()),
+        report.flow.adaptive,
+        report.flow.window_max(),
+        report.flow.window_mean(report.wall),
+        report.flow.buffered_peak,
+        report.flow.max_buffered,
     );
     text
 }
@@ -197,7 +226,7 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use std::path::PathBuf;
-    use tandem::pipeline::{CpuSpan, ItemError, Saved, Span, Stages};
+    use tandem::pipeline::{CpuSpan, Flow, ItemError, Saved, Span, Stages, WindowPoint};
 
     fn span(start: u64, end: u64) -> Span {
         Span::from_millis(start, end)
@@ -239,6 +268,21 @@ mod tests {
             items: vec![saved, missing],
             wall: Duration::from_millis(40),
             workers: 2,
+            flow: Flow {
+                adaptive: true,
+                window: vec![
+                    WindowPoint {
+                        at: Duration::ZERO,
+                        size: 32,
+                    },
+                    WindowPoint {
+                        at: Duration::from_millis(10),
+                        size: 33,
+                    },
+                ],
+                max_buffered: 64 << 20,
+                buffered_peak: 1234,
+            },
         }
     }
 
@@ -264,7 +308,8 @@ mod tests {
             lines[2],
             "{\"summary\":true,\"total\":2,\"succeeded\":1,\"failed\":1,\"workers\":2,\
              \"wall_ms\":40.000,\"io_ms\":20.000,\"cpu_ms\":15.000,\"cpu_busy_ms\":15.000,\
-             \"overlap_ms\":10.000}"
+             \"overlap_ms\":10.000,\"window_adaptive\":true,\"window_max\":33,\
+             \"window_mean\":32.750,\"buffered_peak_bytes\":1234,\"max_buffered_bytes\":67108864}"
         );
     }
 
@@ -279,6 +324,15 @@ mod tests {
         assert_eq!(lines[1], "2 inputs: 1 saved in out, 1 failed");
         assert!(lines[2].contains("wall time") && lines[2].ends_with("40.0 ms"));
         assert!(lines[6].contains("overlapped") && lines[6].ends_with("(25.0% of the wall time)"));
+        assert!(lines[7].contains("download window") && lines[7].contains("adaptive"));
+        assert!(
+            lines[7]
+                .ends_with("(at most 33, mean 32.8; bodies buffered at most 0.0 MiB of 64.0 MiB)")
+        );
+        assert_eq!(
+            lines[8],
+            "end to end 40.0 ms; downloads and resizes overlapped 25% of it"
+        );
     }
 
     #[test]

@@ -17,8 +17,10 @@ Usage: tandem [OPTIONS] [URL ...]
        tandem worker --broker URL [OPTIONS]   (see tandem worker --help)
 
 With no URL (and no --urls), tandem starts its built-in demo server on
-127.0.0.1 and processes 12 of its images. The i-th input (from 0) is saved
-as <out>/resized_<i>.png; nothing is written outside the output directory.
+127.0.0.1, paints its pictures before the clock starts, and
+processes 12 of its images, each answered 30 to 150 ms late as over a
+network. The i-th input (from 0) is saved as <out>/resized_<i>.png;
+nothing is written outside the output directory.
 
 Options:
   --urls FILE          read URLs from FILE (at most 64 MiB), one a line;
@@ -36,7 +38,11 @@ Options:
                        [default: 16777216, at most 134217728]
   --workers N          CPU pool threads, at most 1024
                        [default: available cores]
-  --concurrency N      downloads in flight at once, at most 10000 [default: 8]
+  --concurrency N      downloads in flight at once, fixed, at most 10000
+                       [default: adaptive, from 8, growing while the CPU
+                       pool starves, up to 128]
+  --max-buffered BYTES memory budget for downloaded bodies not yet resized,
+                       like 512K or 64M [default: 64M]
   --mode MODE          'pipeline' (resize each image as soon as it arrives)
                        or 'batch' (download all, then resize all)
                        [default: pipeline]
@@ -55,6 +61,9 @@ Options:
                        job once more, wait again, then fail it [default: 300]
   --json               print one JSON object per input and a summary object,
                        one a line, instead of the human summary
+  --demo-images N      with no URL: how many demo images [default: 12]
+  --demo-delay MS      with no URL: each demo image's simulated network delay,
+                       MIN-MAX or MS, 0 for none [default: 30-150]
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 

@@ -58,9 +58,6 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// The options [`Broker::option`] reads.
-    pub const OPTIONS: [&str; 3] = ["--broker", "--queue", "--result-timeout"];
-
     /// Reads `--broker`, `--queue` or `--result-timeout`; `Ok(false)` for
     /// any other option.
     pub fn option(&mut self, name: &str, value: &str) -> Result<bool, UsageError> {

@@ -169,6 +169,59 @@ impl Server {
             .collect()
     }
 
+    /// [`image_urls`](Server::image_urls), each answered late, as over a
+    /// network: picture `i` after a delay in `min..=max` milliseconds,
+    /// spread over the range by a fixed hash of `i` (so runs repeat).
+    /// `None` adds no delay.
+    ///
+    /// ```
+    /// let server = tandem::demo::Server::start()?;
+    /// let urls = server.delayed_image_urls(2, Some((30, 150)));
+    /// assert!(urls[0].starts_with(&server.image_urls(1)[0]));
+    /// assert!(urls[0].contains("&delay="));
+    /// assert_eq!(server.delayed_image_urls(2, None), server.image_urls(2));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn delayed_image_urls(&self, count: usize, delay_ms: Option<(u64, u64)>) -> Vec<String> {
+        let urls = self.image_urls(count).into_iter().enumerate();
+        urls.map(|(index, url)| match delay_ms {
+            None => url,
+            Some((min, max)) => {
+                // Knuth's multiplicative hash: neighbours land far apart.
+                let spread = (index as u64).wrapping_mul(2_654_435_761) % (max - min + 1);
+                format!("{url}&delay={}", min + spread)
+            }
+        })
+        .collect()
+    }
+
+    /// Paints the first `count` pictures of [`image_urls`](Server::image_urls)
+    /// now, so that a run timed afterwards measures the client, not the
+    /// painter: the server makes each picture once and keeps it. Returns
+    /// once all are painted.
+    ///
+    /// A picture costs the server a tenth of a second or more of a core;
+    /// painted on demand, on the same cores as the client's workers, they
+    /// would make the downloads look slow and the CPU work look small.
+    pub fn paint_ahead(&self, count: usize) -> io::Result<()> {
+        let client = crate::http::Client::new();
+        let unique = count.min(DEMO_SEEDS);
+        let fetched = crate::block_on(crate::join_all(self.image_urls(unique).into_iter().map(
+            |url| {
+                let client = client.clone();
+                async move { client.head(&url).await }
+            },
+        )));
+        for response in fetched {
+            let response = response.map_err(io::Error::other)?;
+            if !response.is_success() {
+                let status = response.status();
+                return Err(io::Error::other(format!("painting answered HTTP {status}")));
+            }
+        }
+        Ok(())
+    }
+
     /// How many TCP connections the server has accepted so far. With
     /// keep-alive, many requests share one connection.
     pub fn connections_accepted(&self) -> usize {

@@ -35,10 +35,11 @@
 //! other failure is returned as is.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::connection::{Connection, Exchange};
+use super::connection::{Admit, Connection, Exchange};
 use super::connection_pool::{ConnectionPool, PoolKey, PoolLimits};
 use super::error::{Part, TimeoutKind};
 use super::request::{encode_request, without_controls};
@@ -97,16 +98,48 @@ impl Client {
         self.request(Method::Get, url).await
     }
 
+    /// [`get`](Client::get), with a say between a response's head and its
+    /// body: `admit(status, length)` is awaited once each response head is
+    /// in, with the body's length when known (`Content-Length`, or 0 for
+    /// no body; `None` for a chunked or close-delimited body), before a
+    /// byte of the body is read.
+    ///
+    /// Why: a caller that bounds its memory (the pipeline's budget) must
+    /// reserve room for a body *before* it is read, and only the head says
+    /// how large it is. `admit` may wait (the bytes stay in the socket, and
+    /// the total timeout runs). It runs once per response, redirects too;
+    /// over https (ureq reads responses whole) it runs after the body.
+    // ANCHOR: get_admitted
+    pub async fn get_admitted(&self, url: &str, admit: &mut Admit<'_>) -> Result<Response, Error> {
+        self.request_admitted(Method::Get, url, Some(admit)).await
+    }
+    // ANCHOR_END: get_admitted
+
     /// Fetches the head of `url` with HEAD, following redirects.
     pub async fn head(&self, url: &str) -> Result<Response, Error> {
         self.request(Method::Head, url).await
     }
 
     /// Sends a `method` request for `url`, within the total timeout.
-    pub async fn request(&self, method: Method, url: &str) -> Result<Response, Error> {
+    // `request_admitted`'s own future: no second state machine (tiny binary).
+    pub fn request(
+        &self,
+        method: Method,
+        url: &str,
+    ) -> impl Future<Output = Result<Response, Error>> {
+        self.request_admitted(method, url, None)
+    }
+
+    /// [`request`](Client::request), with `admit` between heads and bodies.
+    async fn request_admitted(
+        &self,
+        method: Method,
+        url: &str,
+        admit: Option<&mut Admit<'_>>,
+    ) -> Result<Response, Error> {
         let url = Url::parse(url)?;
         let limit = self.inner.settings.total_timeout;
-        match crate::timeout(limit, self.follow_redirects(method, url)).await {
+        match crate::timeout(limit, self.follow_redirects(method, url, admit)).await {
             Ok(result) => result,
             Err(TimedOut(after)) => Err(Error::Timeout {
                 kind: TimeoutKind::Total,
@@ -125,11 +158,16 @@ impl Client {
     }
 
     /// Fetches `url`, then wherever its redirects lead.
-    async fn follow_redirects(&self, method: Method, mut url: Url) -> Result<Response, Error> {
+    async fn follow_redirects(
+        &self,
+        method: Method,
+        mut url: Url,
+        mut admit: Option<&mut Admit<'_>>,
+    ) -> Result<Response, Error> {
         let limit = self.inner.settings.max_redirects;
         let mut followed = 0;
         loop {
-            let response = self.fetch(method, url).await?;
+            let response = self.fetch(method, url, admit.as_deref_mut()).await?;
             // 301/302/303 would turn a POST into a GET; GET and HEAD stay.
             let redirect = matches!(response.status(), 301 | 302 | 303 | 307 | 308);
             let location = response
@@ -147,25 +185,43 @@ impl Client {
     }
 
     /// One request, one response: no redirects.
-    async fn fetch(&self, method: Method, url: Url) -> Result<Response, Error> {
+    async fn fetch(
+        &self,
+        method: Method,
+        url: Url,
+        admit: Option<&mut Admit<'_>>,
+    ) -> Result<Response, Error> {
         match url.scheme() {
-            Scheme::Http => self.fetch_plain(method, url).await,
+            Scheme::Http => self.fetch_plain(method, url, admit).await,
             #[cfg(feature = "tls")]
-            Scheme::Https => self.inner.tls.fetch(method, url).await,
+            Scheme::Https => {
+                let response = self.inner.tls.fetch(method, url).await?;
+                if let Some(admit) = admit {
+                    admit(response.status(), Some(response.body().len() as u64)).await;
+                }
+                Ok(response)
+            }
             #[cfg(not(feature = "tls"))]
             Scheme::Https => Err(Error::TlsDisabled),
         }
     }
 
     /// An http:// exchange on a pooled or new connection.
-    async fn fetch_plain(&self, method: Method, url: Url) -> Result<Response, Error> {
+    async fn fetch_plain(
+        &self,
+        method: Method,
+        url: Url,
+        mut admit: Option<&mut Admit<'_>>,
+    ) -> Result<Response, Error> {
         let settings = &self.inner.settings;
         let key = PoolKey::of(&url);
         let request = encode_request(method, &url, &settings.user_agent, settings.keep_alive);
         let limits = &settings.limits;
         if let Some(mut connection) = self.inner.pool.take(&key) {
             let received_before = connection.received();
-            let result = connection.exchange(method, &request, limits).await;
+            let result = connection
+                .exchange(method, &request, limits, admit.as_deref_mut())
+                .await;
             // Stale: the server closed it while idle and sent nothing back,
             // or what came first was no valid status line (leftovers of an
             // earlier response).
@@ -180,7 +236,7 @@ impl Client {
             }
         }
         let mut connection = self.connect(&url).await?;
-        let result = connection.exchange(method, &request, limits).await;
+        let result = connection.exchange(method, &request, limits, admit).await;
         self.finish(key, connection, result, url)
     }
 

@@ -24,8 +24,10 @@
 //!   (`body.rs` decides which), into a [`BoundedBody`], through a
 //!   [`ChunkedDecoder`] when chunked.
 
+use std::future::Future;
 use std::io;
 use std::net::TcpStream;
+use std::pin::Pin;
 
 use async_io::Async;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
@@ -45,6 +47,12 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// How many 1xx interim responses may precede the final one.
 const MAX_INTERIM_RESPONSES: usize = 16;
+
+/// What [`Client::get_admitted`](super::Client::get_admitted) awaits
+/// between a response's head and its body: called with the status and the
+/// body's announced length (`None` when only the end of the body will
+/// tell).
+pub type Admit<'a> = dyn FnMut(u16, Option<u64>) -> Pin<Box<dyn Future<Output = ()> + 'a>> + 'a;
 
 /// What one exchange may receive: a head within `head` (whose byte limit
 /// also bounds the trailers of a chunked body), and a body of at most
@@ -94,17 +102,27 @@ impl Connection {
     }
 
     /// Sends `request`, reads the response to it, and reports whether the
-    /// connection can be reused.
+    /// connection can be reused. `admit`, if given, is awaited between the
+    /// head and the body (see [`Client::get_admitted`](super::Client::get_admitted)).
     // ANCHOR: exchange
     pub(crate) async fn exchange(
         &mut self,
         method: Method,
         request: &[u8],
         limits: &ExchangeLimits,
+        admit: Option<&mut Admit<'_>>,
     ) -> Result<Exchange, Error> {
         self.stream.write_all(request).await?;
         let head = self.read_final_head(&limits.head).await?;
         let framing = framing(method, &head)?;
+        if let Some(admit) = admit {
+            let announced = match framing {
+                Framing::Empty => Some(0),
+                Framing::Length(length) => Some(length),
+                Framing::Chunked | Framing::UntilClose => None,
+            };
+            admit(head.status, announced).await;
+        }
         let body = self
             .read_body(framing, limits.max_body_bytes, limits.head.max_bytes)
             .await?;

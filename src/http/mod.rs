@@ -89,6 +89,7 @@ mod url;
 use std::sync::OnceLock;
 
 pub use client::{Client, ClientBuilder};
+pub use connection::Admit;
 pub use connection_pool::MAX_IDLE_AGE;
 pub use error::{CertificateProblem, Error, Part, TimeoutKind};
 pub use headers::Headers;

@@ -26,7 +26,8 @@
 //! to the disk the moment it is resized, so the run takes about as long as
 //! the slower of "all the downloads" and "all the CPU work", not their sum.
 //! And since a download waits for room in the pool's queue before the next
-//! one starts, memory stays bounded however many URLs there are.
+//! one starts, and bodies are counted against a memory budget, memory
+//! stays bounded however many URLs there are.
 //!
 //! # How
 //!
@@ -38,8 +39,12 @@
 //! * `config.rs`: what to make, where, and how much at once ([`Config`],
 //!   [`Mode`]).
 //! * `schedule.rs`: when each stage of each input runs ([`run`],
-//!   [`run_blocking`]): a [`Semaphore`](crate::Semaphore) of download
-//!   permits, every input joined on the loop.
+//!   [`run_blocking`]): a download slot, then the stages, every input
+//!   joined on the loop.
+//! * `window.rs`: how many downloads are in flight, adapting to the
+//!   pool's queue unless fixed ([`WINDOW_START`], [`WINDOW_MAX`]).
+//! * `budget.rs`: how many bytes of bodies may be in flight or waiting for
+//!   a worker ([`DEFAULT_MAX_BUFFERED`]).
 //! * `work.rs`: what each stage does:
 //!   [`http::Client`](crate::http::Client) on the loop,
 //!   [`resize::process`](crate::resize::process) on the pool, the save on
@@ -65,14 +70,18 @@
 //! ```
 
 mod atomic_write;
+mod budget;
 mod config;
 mod report;
 mod schedule;
+mod window;
 mod work;
 
 pub use atomic_write::write_atomically;
+pub use budget::DEFAULT_MAX_BUFFERED;
 pub use config::{Config, Mode};
-pub use report::{CpuSpan, Event, Item, ItemError, Report, Saved, Span, Stages};
+pub use report::{CpuSpan, Event, Flow, Item, ItemError, Report, Saved, Span, Stages, WindowPoint};
 pub use schedule::{run, run_blocking};
+pub use window::{MAX as WINDOW_MAX, START as WINDOW_START};
 #[cfg(feature = "celery")]
 pub(crate) use work::Work;

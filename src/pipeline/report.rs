@@ -172,6 +172,60 @@ pub struct Item {
     pub stages: Stages,
 }
 
+/// The download window's size from `at` on (until the next point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowPoint {
+    /// Offset from the start of the run.
+    pub at: Duration,
+    /// Downloads allowed in flight.
+    pub size: usize,
+}
+
+/// How a run paced its downloads: the window over time and the memory
+/// budget (`window.rs`, `budget.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flow {
+    /// Whether the window adapted (no fixed [`Config::concurrency`]).
+    ///
+    /// [`Config::concurrency`]: super::Config::concurrency
+    pub adaptive: bool,
+    /// The window's first size at time zero, then each change.
+    pub window: Vec<WindowPoint>,
+    /// The budget: most bytes of bodies in flight or waiting for a worker.
+    pub max_buffered: u64,
+    /// The most such bytes at once during the run.
+    pub buffered_peak: u64,
+}
+
+impl Flow {
+    /// The largest the window was.
+    pub fn window_max(&self) -> usize {
+        self.window
+            .iter()
+            .map(|point| point.size)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The window's size averaged over time, from 0 to `wall`.
+    pub fn window_mean(&self, wall: Duration) -> f64 {
+        if wall.is_zero() {
+            return self.window.first().map_or(0.0, |point| point.size as f64);
+        }
+        let ends = self.window.iter().skip(1).map(|point| point.at);
+        let weighted: f64 = self
+            .window
+            .iter()
+            .zip(ends.chain([wall]))
+            .map(|(point, end)| {
+                let span = end.min(wall).saturating_sub(point.at.min(wall));
+                point.size as f64 * span.as_secs_f64()
+            })
+            .sum();
+        weighted / wall.as_secs_f64()
+    }
+}
+
 /// The outcome of a whole run.
 #[derive(Debug)]
 pub struct Report {
@@ -181,6 +235,8 @@ pub struct Report {
     pub wall: Duration,
     /// Number of pool workers.
     pub workers: usize,
+    /// The download window over time, and the memory budget.
+    pub flow: Flow,
 }
 
 impl Report {
@@ -272,6 +328,22 @@ mod tests {
     fn union_merges_overlapping_spans() {
         let merged = union([span(5, 8), span(0, 2), span(1, 3), span(8, 9)].into_iter());
         assert_eq!(merged, vec![span(0, 3), span(5, 9)]);
+    }
+
+    #[test]
+    fn the_window_mean_is_weighted_by_time() {
+        let point = |at, size| WindowPoint {
+            at: Duration::from_millis(at),
+            size,
+        };
+        let flow = Flow {
+            window: vec![point(0, 10), point(10, 20), point(40, 30)],
+            ..Flow::default()
+        };
+        assert_eq!(flow.window_max(), 30);
+        // 10 for 10 ms, 20 for 30 ms; the change at 40 ms is past the end.
+        let mean = flow.window_mean(Duration::from_millis(40));
+        assert!((mean - 17.5).abs() < 1e-9, "{mean}");
     }
 
     #[test]

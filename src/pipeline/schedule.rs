@@ -17,31 +17,39 @@
 //! stage does (the download, the CPU job, the save) and times it:
 //!
 //! ```text
-//!  acquire download permit (Semaphore of `concurrency`)
-//!    │ client.get(url) on the loop ........................ stages.download
+//!  acquire a window slot (window.rs: adaptive, or fixed `concurrency`)
+//!    │ client.get_admitted(url) on the loop ............... stages.download
+//!    │   head read: reserve Content-Length bytes (budget.rs), then the body
+//!    │ window.on_downloaded(the pool's queue): grow, shrink or stay
 //!    │ pool.submit(decode + resize + encode)  waits while the queue is full
-//!  release permit: the body is in the pool's queue
+//!  release the slot: the body is in the pool's queue
 //!    │ await the answer from a worker ...................... stages.cpu
+//!  release the reservation: the body is gone
 //!    │ unblock(write .resized_<i>.png.tmp-<pid>, rename) ... stages.save
 //!    ▼
 //!  Item { index, url, result, stages }
 //! ```
 //!
-//! Holding the permit until the job is *queued* (not merely downloaded) is
-//! what bounds memory: at most `concurrency` bodies are downloading or
-//! waiting for room in the queue, plus what the queue and the workers hold,
-//! however many inputs there are. When the cores fall behind, the full queue
-//! holds the permits and the downloads slow down to match (back-pressure).
+//! Holding the slot until the job is *queued* (not merely downloaded) is
+//! what bounds the count: at most the window's size of bodies are
+//! downloading or waiting for room in the queue, plus what the queue and the
+//! workers hold, however many inputs there are. When the cores fall behind,
+//! the full queue holds the slots and the downloads slow down to match
+//! (back-pressure). The budget bounds the bytes of the same bodies.
 //!
 //! Every stage returns a `Result`, so an input that fails stops at its first
 //! failing stage and the others carry on; a panicking job comes back from the
 //! pool as a [`JobError`](crate::JobError). Nothing is lost: the join gives
 //! one result per input, in input order.
 
+use super::budget::Budget;
+use futures_lite::future;
+
+use super::window::{QueueReading, TICK, Window};
 use super::work::Work;
-use super::{Config, Event, Item, ItemError, Mode, Report, Saved, Stages};
+use super::{Config, Event, Flow, Item, ItemError, Mode, Report, Saved, Stages};
+use crate::join_all;
 use crate::pool::{CpuPool, PoolError};
-use crate::{Semaphore, join_all};
 
 /// Downloads every URL, resizes each image on `pool`, and saves it as
 /// `<out_dir>/resized_<i>.png`; returns one [`Item`] per URL, in order.
@@ -72,10 +80,17 @@ pub async fn run(
     pool: &CpuPool,
     on_event: impl FnMut(Event),
 ) -> Report {
+    // Batch downloads everything before the first resize: nothing would
+    // report on the pool, and no body could leave the budget.
+    let fixed = match config.mode {
+        Mode::Pipeline => config.concurrency,
+        Mode::Batch => Some(config.concurrency.unwrap_or(super::WINDOW_START)),
+    };
     let scheduler = Scheduler {
         work: Work::new(config, on_event),
         pool,
-        downloads: Semaphore::new(config.concurrency.max(1)),
+        window: Window::new(fixed),
+        budget: Budget::new(config.max_buffered),
     };
     let mut urls = urls;
     let items = match scheduler.work.create_out_dir(&mut urls).await {
@@ -89,6 +104,12 @@ pub async fn run(
         items,
         wall: scheduler.work.now(),
         workers: pool.workers(),
+        flow: Flow {
+            adaptive: scheduler.window.is_adaptive(),
+            window: scheduler.window.history(),
+            max_buffered: scheduler.budget.limit(),
+            buffered_peak: scheduler.budget.peak(),
+        },
     }
 }
 
@@ -121,13 +142,15 @@ pub fn run_blocking(
 }
 
 /// What every input's future of one run shares: the stages' [`Work`]
-/// (settings, clock, progress), the pool that runs the CPU jobs, and the
-/// download permits.
+/// (settings, clock, progress), the pool that runs the CPU jobs, the
+/// download window and the memory budget.
 struct Scheduler<'a, F> {
     work: Work<'a, F>,
     pool: &'a CpuPool,
-    /// One permit per download in flight (or waiting for queue room).
-    downloads: Semaphore,
+    /// One slot per download in flight (or waiting for queue room).
+    window: Window,
+    /// Bytes of bodies in flight or not yet processed.
+    budget: Budget,
 }
 
 impl<F: FnMut(Event)> Scheduler<'_, F> {
@@ -138,7 +161,14 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
             let result = self.pipeline_stages(index, &url, &mut stages).await;
             self.finish(index, url, result, stages)
         });
-        join_all(items).await
+        // The window's clock ticks until every input is done.
+        let ticks = async {
+            loop {
+                async_io::Timer::after(TICK).await;
+                self.window.on_tick(self.queue_reading(), self.work.now());
+            }
+        };
+        future::or(join_all(items), ticks).await
     }
 
     /// One input's stages, back to back.
@@ -150,16 +180,29 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
     ) -> Result<Saved, ItemError> {
         let work = &self.work;
         // ANCHOR: pipeline_stages
-        let permit = self.downloads.acquire().await;
-        let body = work.download(index, url, stages).await?;
+        let slot = self.window.acquire().await;
+        let admission = (&self.budget, &self.window);
+        let (body, reservation) = work.download(index, url, stages, Some(admission)).await?;
         let downloaded_bytes = body.len();
+        self.window.on_downloaded(self.queue_reading(), work.now());
         let answer = self.pool.submit(work.cpu_job(body)).await;
         // The body is in the queue (or the pool is gone): let the next
         // download start.
-        drop(permit);
-        let processed = work.cpu_result(index, answer.await, stages)?;
-        work.save(index, downloaded_bytes, processed, stages).await
+        drop(slot);
+        let processed = work.cpu_result(index, answer.await, stages);
+        // The job is done with the body: its bytes leave the budget.
+        drop(reservation);
+        work.save(index, downloaded_bytes, processed?, stages).await
         // ANCHOR_END: pipeline_stages
+    }
+
+    /// The pool's queue now, for the window's rule.
+    fn queue_reading(&self) -> QueueReading {
+        QueueReading {
+            queued: self.pool.queued(),
+            workers: self.pool.workers(),
+            capacity: self.pool.queue_capacity(),
+        }
     }
 
     /// The article's schedule: every download, then every resize, then every
@@ -170,8 +213,9 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
 
         let downloads = join_all(urls.iter().zip(&mut stages).enumerate().map(
             |(index, (url, stages))| async move {
-                let _permit = self.downloads.acquire().await;
-                work.download(index, url, stages).await
+                let _slot = self.window.acquire().await;
+                let (body, _unbudgeted) = work.download(index, url, stages, None).await?;
+                Ok(body)
             },
         ))
         .await;

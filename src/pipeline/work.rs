@@ -13,7 +13,8 @@
 //! # How
 //!
 //! ```text
-//!  download    client.get(url) on the loop; only a 2xx body counts
+//!  download    client.get(url) on the loop; only a 2xx body counts; with
+//!              a budget, its bytes reserved between head and body
 //!  cpu_job     the closure a worker runs: resize::process, timed; it
 //!              answers a CpuAnswer (outcome, worker, start, end)
 //!  cpu_result  the answer's spans into stages.cpu; its image, or the error
@@ -22,10 +23,14 @@
 
 use std::cell::RefCell;
 use std::fs;
+use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use super::budget::{Budget, Reservation};
+use super::window::Window;
 use super::{Config, CpuSpan, Event, Item, ItemError, Saved, Span, Stages, write_atomically};
 use crate::pool::{self, JobError};
 use crate::resize::{self, Processed, ResizeError};
@@ -60,16 +65,31 @@ impl<'a, F: FnMut(Event)> Work<'a, F> {
         }
     }
 
-    /// Fetches `url`; only a 2xx body counts.
-    pub(super) async fn download(
+    /// Fetches `url`; only a 2xx body counts. With an `admission` (the
+    /// budget, and the window that hears of each head), the body is
+    /// reserved for from its head's `Content-Length` before it is read (or
+    /// counted once it has arrived, when no length was announced), and
+    /// the reservation comes back with the body.
+    pub(super) async fn download<'b>(
         &self,
         index: usize,
         url: &str,
         stages: &mut Stages,
-    ) -> Result<Vec<u8>, ItemError> {
+        admission: Option<(&'b Budget, &'b Window)>,
+    ) -> Result<(Vec<u8>, Option<Reservation<'b>>), ItemError> {
         self.emit(Event::DownloadStarted(index));
         let start = self.now();
-        let response = self.config.client.get(url).await;
+        let held = RefCell::new(None);
+        let budget = admission.map(|(budget, _)| budget);
+        let response = match admission {
+            None => self.config.client.get(url).await,
+            Some((budget, window)) => {
+                let mut admit = reserve_announced(budget, window, &held);
+                let response = self.config.client.get_admitted(url, &mut admit).await;
+                drop(admit);
+                response
+            }
+        };
         stages.download = Some(Span {
             start,
             end: self.now(),
@@ -79,11 +99,16 @@ impl<'a, F: FnMut(Event)> Work<'a, F> {
             return Err(ItemError::HttpStatus(response.status()));
         }
         let body = response.into_body();
+        let reservation = match (held.into_inner(), budget) {
+            (Some(reservation), _) => Some(reservation),
+            (None, Some(budget)) => Some(budget.count_arrived(body.len() as u64)),
+            (None, None) => None,
+        };
         self.emit(Event::Downloaded {
             index,
             bytes: body.len(),
         });
-        Ok(body)
+        Ok((body, reservation))
     }
 
     /// The job a pool worker runs: decode, resize, encode, timed on the
@@ -218,6 +243,29 @@ impl CpuAnswer {
         }
     }
 }
+
+// ANCHOR: reserve_announced
+/// The admission of [`Work::download`]: tell the window a head arrived;
+/// once a 2xx head announces its body's length, wait in the budget's line
+/// for that many bytes, and keep the reservation in `held`. (A redirect's
+/// head reserves nothing.)
+fn reserve_announced<'a, 'b: 'a>(
+    budget: &'b Budget,
+    window: &'b Window,
+    held: &'a RefCell<Option<Reservation<'b>>>,
+) -> impl FnMut(u16, Option<u64>) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
+    move |status, announced| {
+        window.on_head();
+        Box::pin(async move {
+            held.borrow_mut().take();
+            if let (200..=299, Some(bytes)) = (status, announced) {
+                let reservation = budget.reserve(bytes).await;
+                *held.borrow_mut() = Some(reservation);
+            }
+        })
+    }
+}
+// ANCHOR_END: reserve_announced
 
 /// `<out_dir>/resized_<index>.png`: the name comes from the index alone,
 /// never from the URL or the server, so it can't point outside `out_dir`.

@@ -205,6 +205,15 @@ impl CpuPool {
             .unwrap_or(0)
     }
 
+    /// How many jobs are in the queue now, waiting for a worker. The
+    /// pipeline's download window reads it: fewer than [`workers`] means
+    /// the workers are about to run dry.
+    ///
+    /// [`workers`]: CpuPool::workers
+    pub fn queued(&self) -> usize {
+        self.sender.as_ref().map_or(0, flume::Sender::len)
+    }
+
     /// What the workers have done so far.
     pub fn stats(&self) -> PoolStats {
         self.shared.counters.snapshot()

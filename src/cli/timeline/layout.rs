@@ -14,6 +14,7 @@
 //!
 //! ```text
 //!   HEADER_HEIGHT: title and legend
+//!   the download window's band (window.rs), when the report has one
 //!  ┌──────────────┬──────────────────────────────┐
 //!  │ row label    │ ROW_PADDING                  │
 //!  │              │ lane 0  ▇▇▇▇  (LANE_HEIGHT)  │
@@ -32,6 +33,7 @@ use std::time::Duration;
 use tandem::pipeline::{Item, Report, Span};
 
 use super::scale::{LABEL_WIDTH, PLOT_WIDTH, Scale};
+use super::window::BAND_HEIGHT as WINDOW_BAND;
 
 /// Right margin.
 const MARGIN: f64 = 30.0;
@@ -139,6 +141,8 @@ impl<'a> Row<'a> {
 pub(super) struct Layout<'a> {
     pub(super) rows: Vec<Row<'a>>,
     pub(super) scale: Scale,
+    /// The y of the download window's band (`window.rs`), if drawn.
+    pub(super) window_top: Option<f64>,
     /// The y of the first row's top edge.
     pub(super) rows_top: f64,
     /// The y of the last row's bottom edge: the time axis.
@@ -150,7 +154,10 @@ pub(super) struct Layout<'a> {
 impl<'a> Layout<'a> {
     pub(super) fn new(report: &'a Report) -> Layout<'a> {
         let mut rows = rows(report);
-        let mut bottom = HEADER_HEIGHT;
+        // The window's band, between the header and the rows.
+        let window_top = (!report.flow.window.is_empty()).then_some(HEADER_HEIGHT);
+        let rows_top = HEADER_HEIGHT + window_top.map_or(0.0, |_| WINDOW_BAND);
+        let mut bottom = rows_top;
         for row in &mut rows {
             row.top = bottom;
             bottom += row.height();
@@ -164,7 +171,8 @@ impl<'a> Layout<'a> {
         Layout {
             rows,
             scale: Scale::new(last),
-            rows_top: HEADER_HEIGHT,
+            window_top,
+            rows_top,
             rows_bottom: bottom,
             width: LABEL_WIDTH + PLOT_WIDTH + MARGIN,
             height: bottom + AXIS_HEIGHT,

@@ -11,6 +11,8 @@
 //! # How
 //!
 //! ```text
+//!  download window      ┌──────┐____          the window's size over time
+//!                    ───┘
 //!  downloads (loop)  ▇▇▇▇0▇▇▇  ▇▇▇2▇▇▇▇       one sub-lane per overlapping download
 //!                      ▇▇▇▇1▇▇▇▇▇    ▇▇3▇▇
 //!  worker 0                  ▒▒0▒░▓       ▒▒2▒░▓   decode, resize, encode
@@ -24,7 +26,8 @@
 //! * `layout.rs` places everything: the rows (the loop's downloads, one per
 //!   pool worker, the saves) and the lanes within a row, so that no bar
 //!   hides another; `scale.rs` turns times into x coordinates (bars, ticks).
-//! * `svg.rs` writes what is placed: colours, labels, tooltips, the axis.
+//! * `svg.rs` writes what is placed: colours, labels, tooltips, the axis;
+//!   `window.rs` draws the download window's line in its band.
 //!
 //! [`write`] then saves the document with the pipeline's own
 //! [`write_atomically`], so a reader never sees half a picture.
@@ -32,6 +35,7 @@
 mod layout;
 mod scale;
 mod svg;
+mod window;
 
 use std::io;
 use std::path::Path;
@@ -89,6 +93,17 @@ fn sample_report() -> Report {
         ],
         wall: Duration::from_millis(51),
         workers: 3,
+        flow: tandem::pipeline::Flow {
+            adaptive: true,
+            window: [(0, 2), (20, 3), (30, 2)]
+                .map(|(at, size)| tandem::pipeline::WindowPoint {
+                    at: Duration::from_millis(at),
+                    size,
+                })
+                .to_vec(),
+            max_buffered: 1000,
+            buffered_peak: 300,
+        },
     }
 }
 

@@ -47,7 +47,13 @@ impl Scale {
         }
     }
 
-    fn x(&self, time: Duration) -> f64 {
+    /// The right edge of the plot, in time.
+    pub(super) fn end(&self) -> Duration {
+        self.end
+    }
+
+    /// The x of `time`.
+    pub(super) fn x(&self, time: Duration) -> f64 {
         LABEL_WIDTH + PLOT_WIDTH * time.as_secs_f64() / self.end.as_secs_f64()
     }
 

@@ -13,6 +13,7 @@ use tandem::pipeline::Report;
 
 use super::layout::{Bar, LANE_HEIGHT, Layout, Row, Stage};
 use super::scale::{LABEL_WIDTH, PLOT_WIDTH};
+use super::window;
 
 /// The least width of a bar that gets its item number written in it.
 const LABELLED_BAR_WIDTH: f64 = 16.0;
@@ -45,6 +46,15 @@ pub(super) fn document(report: &Report) -> String {
             row.top,
             LABEL_WIDTH + PLOT_WIDTH,
             row.height(),
+        );
+    }
+    if let Some(top) = layout.window_top {
+        window::draw(
+            &mut svg,
+            &report.flow,
+            &layout.scale,
+            top,
+            layout.scale.end(),
         );
     }
     grid(&mut svg, &layout);
@@ -233,8 +243,10 @@ mod tests {
         assert!(svg.ends_with("</svg>\n"));
         assert_eq!(svg.matches("<g class=\"row worker\">").count(), 3);
         assert_eq!(svg.matches("<g class=\"row downloads\">").count(), 1);
-        // 4 downloads, 3 x 3 CPU stages, 3 saves.
-        assert_eq!(svg.matches("<title>").count(), 4 + 9 + 3);
+        assert_eq!(svg.matches("<g class=\"window\">").count(), 1);
+        assert!(svg.contains("adaptive, at most 3"));
+        // 4 downloads, 3 x 3 CPU stages, 3 saves, the window's line.
+        assert_eq!(svg.matches("<title>").count(), 4 + 9 + 3 + 1);
         assert!(svg.contains("<title>#1 resize: 2.00 ms (from 31.00 to 33.00 ms)\n"));
         assert!(svg.contains(
             "http://127.0.0.1:1/2?a=1&amp;b=&lt;2&gt;\nfailed: server answered HTTP 404</title>"
