@@ -51,6 +51,7 @@
 //! | `docs/08-http.md` | HTTP/1.1 over a socket, limits, https | [`http`], [`demo`] |
 //! | `docs/09-pipeline.md` | download and resize overlapped, read through `--timeline` | `pipeline`, `resize` |
 //! | `docs/10-errors-and-limits.md` | every error a user can see; `return_exceptions=True` | `examples/04_error_handling.rs` |
+//! | `docs/11-beyond-one-machine.md` | Celery's protocol on Redis: a queue instead of the pool's channel | `celery`, `redis` |
 //!
 //! ## The two kinds of thread
 //!

@@ -9,7 +9,7 @@
 //! Celery on Redis. So the queue that replaces the pool's channel is not a
 //! home-made one: it is Celery's, message for message, and Celery's own
 //! tools (a Python `send_task`, `AsyncResult.get`, other workers) work with
-//! it. The chapter `docs/beyond-one-machine.md` tells the story.
+//! it. The chapter `docs/11-beyond-one-machine.md` tells the story.
 //!
 //! # How
 //!

@@ -54,7 +54,7 @@ const OUTSIDE_NAMES: &[&str] = &[
     "create_task",
     "get_event_loop",
     "BrokenProcessPool",
-    // Celery's, kombu's and Redis's (docs/beyond-one-machine.md): Python
+    // Celery's, kombu's and Redis's (docs/11-beyond-one-machine.md): Python
     // names, wire fields, Redis keys, exception names sent as strings.
     "as_task_v2",
     "restore_by_tag",
