@@ -97,35 +97,29 @@ impl Client {
         args: &[&[u8]],
         blocks_for: Duration,
     ) -> Result<Value, Error> {
-        let mut retried = false;
-        loop {
-            let mut connection = self.connection().await?;
-            match connection.command_blocking(args, blocks_for).await {
-                Err(err) if err.is_transient() && !retried => {
-                    // The server went away: the idle connections are as
-                    // dead as this one.
-                    self.idle.borrow_mut().clear();
-                    retried = true;
-                }
-                Err(err) if err.is_connection() => return Err(err),
-                result => {
-                    self.put_back(connection);
-                    return result;
-                }
-            }
-        }
+        self.with_one_retry(async |connection| connection.command_blocking(args, blocks_for).await)
+            .await
     }
 
     /// Sends `commands` in one write and reads their replies, with the
     /// same retry as [`command`](Self::command).
     pub async fn pipeline(&self, commands: &[Vec<&[u8]>]) -> Result<Vec<Value>, Error> {
+        self.with_one_retry(async |connection| connection.pipeline(commands).await)
+            .await
+    }
+
+    /// Runs `exchange` on a connection; when the server went away (a
+    /// transient error), the idle connections are as dead as this one:
+    /// they are dropped and `exchange` runs once more on a new connection.
+    async fn with_one_retry<T>(
+        &self,
+        mut exchange: impl AsyncFnMut(&mut Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let mut retried = false;
         loop {
             let mut connection = self.connection().await?;
-            match connection.pipeline(commands).await {
+            match exchange(&mut connection).await {
                 Err(err) if err.is_transient() && !retried => {
-                    // The server went away: the idle connections are as
-                    // dead as this one.
                     self.idle.borrow_mut().clear();
                     retried = true;
                 }
