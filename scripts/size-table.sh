@@ -23,11 +23,13 @@ ex03="$(built_size tiny --no-default-features --features image --example 03_down
 ex05_dist="$(built_size dist --no-default-features --features image --example 05_pipeline)"
 cli_dist="$(built_size dist --bin tandem)"
 cli_dist_no_tls="$(built_size dist --no-default-features --features cli --bin tandem)"
+cli_dist_tls="$(built_size dist --no-default-features --features cli,tls --bin tandem)"
 
 packages_none="$(package_count --no-default-features)"
 packages_tls="$(package_count --no-default-features --features tls)"
 packages_image="$(package_count --no-default-features --features image)"
 packages_cli="$(package_count --no-default-features --features cli)"
+packages_cli_tls="$(package_count --no-default-features --features cli,tls)"
 packages_default="$(package_count)"
 
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
@@ -57,19 +59,21 @@ table="$(
   row 'example 03 (02 plus resizing)' '--profile tiny --no-default-features --features image --example 03_download_and_resize' "$ex03" "$hello_tiny" "$packages_image"
   row 'example 05 (the pipeline)' '--profile dist --no-default-features --features image --example 05_pipeline' "$ex05_dist" "$hello_dist" "$packages_image"
   row '`tandem` CLI, without TLS' '--profile dist --no-default-features --features cli' "$cli_dist_no_tls" "$hello_dist" "$packages_cli"
-  row '`tandem` CLI, default features' '--profile dist' "$cli_dist" "$hello_dist" "$packages_default"
+  row '`tandem` CLI, with `tls`, without `celery`' '--profile dist --no-default-features --features cli,tls' "$cli_dist_tls" "$hello_dist" "$packages_cli_tls"
+  row '`tandem` CLI, default features (`tls` and `celery`)' '--profile dist' "$cli_dist" "$hello_dist" "$packages_default"
   echo
-  echo "The CLI without TLS is $(mb "$cli_dist_no_tls"), with TLS $(mb "$cli_dist") (1 MB = 1,000,000 B)."
+  echo "The CLI without TLS is $(mb "$cli_dist_no_tls"), with TLS $(mb "$cli_dist_tls"), with TLS and the broker (the default) $(mb "$cli_dist") (1 MB = 1,000,000 B)."
   echo
   echo '| feature | measured as | costs |'
   echo '|---|---|---|'
   cost tls 'tiny.rs with `--features tls`, minus tiny.rs' "$tiny_tls" "$tiny"
-  cost tls 'the CLI (dist) with default features, minus the CLI without `tls`' "$cli_dist" "$cli_dist_no_tls"
+  cost tls 'the CLI (dist) with `cli,tls`, minus the CLI with `cli` alone' "$cli_dist_tls" "$cli_dist_no_tls"
+  cost celery 'the CLI (dist) with default features, minus the CLI with `cli,tls`: the Redis client, the Celery protocol, the worker, serde_json' "$cli_dist" "$cli_dist_tls"
   cost image 'tiny.rs with `--features image`, minus tiny.rs (enabled, never called)' "$tiny_image" "$tiny"
   cost image 'example 03 (tiny), minus example 02: the same fetch-and-pool program plus decode, resize, encode' "$ex03" "$ex02"
   cost cli 'the CLI without `tls` (dist), minus example 05 (dist): arguments, progress, summary, timeline on the same pipeline' "$cli_dist_no_tls" "$ex05_dist"
   echo
-  echo "Packages: \`cargo tree -e normal --prefix none\` with the same features, counted once each, tandem included: $packages_none without features, $packages_tls with \`tls\`, $packages_image with \`image\`, $packages_cli with \`cli\`, $packages_default with the defaults."
+  echo "Packages: \`cargo tree -e normal --prefix none\` with the same features, counted once each, tandem included: $packages_none without features, $packages_tls with \`tls\`, $packages_image with \`image\`, $packages_cli with \`cli\`, $packages_cli_tls with \`cli,tls\`, $packages_default with the defaults."
 )"
 
 if [[ "${1:-}" == "--print" ]]; then

@@ -35,11 +35,15 @@ use std::process::ExitCode;
 
 use cli::args::{self, Command, Options, UsageError};
 use cli::progress::Progress;
+#[cfg(feature = "celery")]
 use cli::worker_args::{self, BROKER_VARIABLE, WorkerCommand, WorkerOptions};
+#[cfg(feature = "celery")]
 use cli::worker_lines;
 use cli::{cacert, out_dir};
 use cli::{summary, timeline};
-use tandem::{PoolError, celery, pipeline};
+#[cfg(feature = "celery")]
+use tandem::celery;
+use tandem::{PoolError, pipeline};
 
 fn main() -> ExitCode {
     let outcome = match args::parse(std::env::args_os().skip(1)) {
@@ -52,10 +56,12 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Ok(Command::Run(options)) => run(&options),
+        #[cfg(feature = "celery")]
         Ok(Command::Worker(WorkerCommand::Help)) => {
             print_stdout(worker_args::WORKER_USAGE);
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "celery")]
         Ok(Command::Worker(WorkerCommand::Serve(options))) => worker(&options),
         Err(err) => Err(Failure::Usage(err)),
     };
@@ -66,7 +72,10 @@ fn main() -> ExitCode {
 /// status says whether every input was saved.
 fn run(options: &Options) -> Result<ExitCode, Failure> {
     let mut urls = options.inputs()?;
+    #[cfg(feature = "celery")]
     let broker = options.broker.config(broker_variable().as_deref())?;
+    #[cfg(not(feature = "celery"))]
+    let broker: Option<std::convert::Infallible> = None;
     let mut config = options.config.clone();
     if let Some(path) = &options.cacert {
         config.client = cacert::client(path)?;
@@ -100,8 +109,11 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     let on_event = |event| progress.on_event(event);
     let report = match &broker {
         None => pipeline::run_blocking(urls, &config, on_event).map_err(Failure::CpuPool),
+        #[cfg(feature = "celery")]
         Some(broker) => celery::run_through_broker_blocking(urls, &config, broker, on_event)
             .map_err(Failure::Broker),
+        #[cfg(not(feature = "celery"))]
+        Some(never) => match *never {},
     };
     progress.finish();
     drop(demo);
@@ -124,6 +136,7 @@ fn run(options: &Options) -> Result<ExitCode, Failure> {
     })
 }
 
+#[cfg(feature = "celery")]
 /// `tandem worker`: serves the queue until a signal; exit status 0 after
 /// a graceful stop, 1 if Redis can't be reached at the start.
 fn worker(options: &WorkerOptions) -> Result<ExitCode, Failure> {
@@ -146,6 +159,7 @@ fn worker(options: &WorkerOptions) -> Result<ExitCode, Failure> {
 }
 
 /// `$TANDEM_BROKER`, if set.
+#[cfg(feature = "celery")]
 fn broker_variable() -> Option<String> {
     std::env::var(BROKER_VARIABLE).ok()
 }
@@ -161,6 +175,7 @@ enum Failure {
     /// The CPU pool's threads could not start.
     CpuPool(PoolError),
     /// The broker (`--broker`, `tandem worker`) could not be used.
+    #[cfg(feature = "celery")]
     Broker(celery::Error),
     /// The outcome is printed, but the `--timeline` file is not written.
     Timeline(PathBuf, io::Error),
@@ -183,6 +198,7 @@ impl Failure {
             }
             Failure::DemoServer(err) => format!("could not start the demo server: {err}"),
             Failure::CpuPool(err) => format!("could not start the CPU pool: {err}"),
+            #[cfg(feature = "celery")]
             Failure::Broker(err) => summary::printable(&err.to_string()).into_owned(),
             Failure::Timeline(path, err) => {
                 let path = summary::printable(&path.display().to_string()).into_owned();

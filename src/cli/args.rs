@@ -29,6 +29,7 @@ use super::limits::{self, DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_P
 use super::limits::{MAX_URLS_FILE_BYTES, MAX_WORKERS};
 pub use super::usage::{HINT, USAGE, UsageError};
 use super::values::{bytes, delay_range, mode, non_empty, positive, size, url_lines};
+#[cfg(feature = "celery")]
 use super::worker_args::{self, Broker, WorkerCommand};
 use tandem::pipeline::Config;
 use tandem::resize::Fit;
@@ -43,6 +44,7 @@ pub enum Command {
     /// `--version`.
     Version,
     /// `tandem worker ...`.
+    #[cfg(feature = "celery")]
     Worker(WorkerCommand),
 }
 
@@ -70,6 +72,7 @@ pub struct Options {
     /// somewhere in this range; `None` for none.
     pub demo_delay: Option<(u64, u64)>,
     /// `--broker`, `--queue`, `--result-timeout`: send the work to a queue.
+    #[cfg(feature = "celery")]
     pub broker: Broker,
 }
 
@@ -96,6 +99,7 @@ impl Default for Options {
             cacert: None,
             demo_images: DEMO_IMAGES,
             demo_delay: Some(DEMO_DELAY_MS),
+            #[cfg(feature = "celery")]
             broker: Broker::default(),
         }
     }
@@ -120,12 +124,24 @@ impl Options {
     }
 }
 
+/// The broker's commands and options exist only with the `celery` feature
+/// (in the default set); a build without it says so rather than "unknown".
+#[cfg(not(feature = "celery"))]
+fn without_celery(what: &str) -> UsageError {
+    UsageError(format!(
+        "'{what}' needs the broker, and this tandem was built without the `celery` feature"
+    ))
+}
+
 /// Parses the arguments that follow the program name.
 pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut arguments = arguments.into_iter().peekable();
     if arguments.peek().is_some_and(|first| first == "worker") {
         arguments.next();
+        #[cfg(feature = "celery")]
         return worker_args::parse(arguments).map(Command::Worker);
+        #[cfg(not(feature = "celery"))]
+        return Err(without_celery("worker"));
     }
     let mut options = Options::default();
     let config = &mut options.config;
@@ -194,9 +210,12 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
             "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
             "--json" => options.json = true,
             // `Broker::option` reads each of these.
+            #[cfg(feature = "celery")]
             "--broker" | "--queue" | "--result-timeout" => {
                 options.broker.option(name, &value()?)?;
             }
+            #[cfg(not(feature = "celery"))]
+            "--broker" | "--queue" | "--result-timeout" => return Err(without_celery(name)),
             _ => return Err(UsageError(format!("unknown option '{name}'"))),
         }
     }

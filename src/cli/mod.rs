@@ -13,6 +13,7 @@
 
 pub mod args;
 pub mod cacert;
+#[cfg(feature = "celery")]
 pub mod command_line;
 pub mod limits;
 pub mod out_dir;
@@ -21,5 +22,7 @@ pub mod summary;
 pub mod timeline;
 pub mod usage;
 pub mod values;
+#[cfg(feature = "celery")]
 pub mod worker_args;
+#[cfg(feature = "celery")]
 pub mod worker_lines;
