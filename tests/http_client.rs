@@ -6,6 +6,8 @@
 //! and every request the client makes has a total timeout, so no test can
 //! hang.
 
+mod support;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::accept_loop::{Accepting, serve_each};
 use tandem::http::{Client, Error, Part, TimeoutKind};
 
 /// How long a server thread waits for a request before giving up.
@@ -31,23 +34,7 @@ impl TestServer {
         max_connections: usize,
         handle: impl Fn(TcpStream) + Send + Sync + 'static,
     ) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&accepted);
-        let handle = Arc::new(handle);
-        thread::spawn(move || {
-            for stream in listener.incoming().take(max_connections) {
-                let Ok(stream) = stream else { continue };
-                counter.fetch_add(1, Ordering::SeqCst);
-                stream.set_read_timeout(Some(SERVER_READ_TIMEOUT)).unwrap();
-                let handle = Arc::clone(&handle);
-                thread::Builder::new()
-                    .stack_size(64 * 1024)
-                    .spawn(move || handle(stream))
-                    .unwrap();
-            }
-        });
+        let Accepting { port, accepted } = serve_each(max_connections, SERVER_READ_TIMEOUT, handle);
         TestServer { port, accepted }
     }
 

@@ -6,12 +6,11 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 use std::time::Duration;
 
+use support::accept_loop::serve_each;
 use support::hostile_server::{HostileServer, Step, respond};
 use tandem::http::{Client, ClientBuilder};
 
@@ -95,26 +94,9 @@ fn servers(count: usize) -> (Vec<String>, Vec<Arc<AtomicUsize>>) {
     let mut urls = Vec::new();
     let mut accepted = Vec::new();
     for _ in 0..count {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        urls.push(format!("http://{}/", listener.local_addr().unwrap()));
-        let counter = Arc::new(AtomicUsize::new(0));
-        accepted.push(Arc::clone(&counter));
-        thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(move || {
-                for stream in listener.incoming().take(4) {
-                    let Ok(stream) = stream else { continue };
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    stream
-                        .set_read_timeout(Some(Duration::from_secs(10)))
-                        .unwrap();
-                    thread::Builder::new()
-                        .stack_size(64 * 1024)
-                        .spawn(move || serve_ok(&stream))
-                        .unwrap();
-                }
-            })
-            .unwrap();
+        let server = serve_each(4, Duration::from_secs(10), |stream| serve_ok(&stream));
+        urls.push(format!("http://127.0.0.1:{}/", server.port));
+        accepted.push(server.accepted);
     }
     (urls, accepted)
 }

@@ -6,6 +6,7 @@
 //! the others would be dead code in that crate, hence the `allow`.
 #![allow(dead_code)]
 
+pub mod accept_loop;
 pub mod child;
 pub mod chunked_split;
 pub mod cli_run;

@@ -22,11 +22,12 @@
 //! write has a timeout, so no thread outlives a test by more than that.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 use std::time::Duration;
+
+use super::accept_loop::{Accepting, serve_each};
 
 use rcgen::{
     BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose, date_time_ymd,
@@ -168,21 +169,7 @@ impl TlsServer {
     }
 
     fn accepting(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> TlsServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&accepted);
-        let handle = Arc::new(handle);
-        thread::spawn(move || {
-            for stream in listener.incoming().take(MAX_CONNECTIONS) {
-                let Ok(stream) = stream else { continue };
-                counter.fetch_add(1, Ordering::SeqCst);
-                stream.set_read_timeout(Some(SOCKET_TIMEOUT)).unwrap();
-                stream.set_write_timeout(Some(SOCKET_TIMEOUT)).unwrap();
-                let handle = Arc::clone(&handle);
-                thread::spawn(move || handle(stream));
-            }
-        });
+        let Accepting { port, accepted } = serve_each(MAX_CONNECTIONS, SOCKET_TIMEOUT, handle);
         TlsServer { port, accepted }
     }
 
