@@ -159,7 +159,7 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
         let items = urls.into_iter().enumerate().map(|(index, url)| async move {
             let mut stages = Stages::default();
             let result = self.pipeline_stages(index, &url, &mut stages).await;
-            self.finish(index, url, result, stages)
+            self.work.finish(index, url, result, stages)
         });
         // The window's clock ticks until every input is done.
         let ticks = async {
@@ -241,18 +241,7 @@ impl<F: FnMut(Event)> Scheduler<'_, F> {
 
         let outcomes = urls.into_iter().zip(saved).zip(stages).enumerate();
         outcomes
-            .map(|(index, ((url, result), stages))| self.finish(index, url, result, stages))
+            .map(|(index, ((url, result), stages))| self.work.finish(index, url, result, stages))
             .collect()
-    }
-
-    /// The input's [`Item`], and its `Finished` event.
-    fn finish(
-        &self,
-        index: usize,
-        url: String,
-        result: Result<Saved, ItemError>,
-        stages: Stages,
-    ) -> Item {
-        self.work.finish(index, url, result, stages)
     }
 }
