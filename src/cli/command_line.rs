@@ -1,24 +1,28 @@
-//! The grammar both commands share, `tandem` and `tandem worker`: options
-//! with values, and the checks on those values.
+//! The grammar both commands share, `tandem` and `tandem worker`: how the
+//! arguments are walked and how an option gets its value.
 //!
 //! # Why apart
 //!
 //! The two commands take different options but read them the same way,
 //! and several options (`--workers`, `--concurrency`, `--max-side`,
-//! `--broker`, `--queue`) mean the same thing in both. One walker and one
-//! set of value checks keep their error messages identical.
+//! `--broker`, `--queue`) mean the same thing in both. One walker, here,
+//! serves `args.rs` and `worker_args.rs`, so that their grammar and their
+//! error messages cannot drift apart. It is built whenever the binary is;
+//! only the broker's value checks (`seconds`, `broker`) need `celery`.
 //!
 //! # How
 //!
-//! [`Arguments`] yields each argument as a positional one or an option; an
-//! option takes its value from the next argument (`--out DIR`) or after `=`
-//! (`--out=DIR`); `--` makes every later argument positional.
+//! [`Arguments`] yields each argument as a positional one or an option;
+//! `--` makes every later argument positional. An option that takes a
+//! value gets it from the next argument (`--out DIR`) or after `=`
+//! (`--out=DIR`) through [`Arguments::value`]; a flag refuses one with
+//! [`no_value`]. The other value checks are `values.rs`.
 
 use std::ffi::OsString;
+#[cfg(feature = "celery")]
 use std::time::Duration;
 
 pub use super::usage::UsageError;
-pub use super::values::{non_empty, positive};
 
 /// One argument.
 pub enum Argument {
@@ -93,6 +97,7 @@ pub fn no_value(name: &str, inline: Option<String>) -> Result<(), UsageError> {
 }
 
 /// A number of seconds above zero, fractions allowed: `2`, `0.5`.
+#[cfg(feature = "celery")]
 pub fn seconds(name: &str, text: &str) -> Result<Duration, UsageError> {
     text.parse::<f64>()
         .ok()
@@ -111,7 +116,7 @@ pub fn broker(name: &str, text: &str) -> Result<tandem::redis::RedisUrl, UsageEr
     tandem::redis::RedisUrl::parse(text).map_err(|err| UsageError(format!("{name}: {err}")))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "celery"))]
 mod tests {
     use super::*;
 
