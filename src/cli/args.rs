@@ -5,17 +5,20 @@
 //! tandem has no argument-parsing dependency, and its command line is
 //! small: a dozen options, each with at most one value. A hand-written
 //! parser is short, and its error messages say exactly what was wrong.
+//! The walk over the arguments is shared with `tandem worker`
+//! (`command_line.rs`), so that both commands read an option the same way
+//! and word the same mistake alike.
 //!
 //! # How
 //!
-//! [`parse`] walks the arguments once. An option takes its value from the
-//! next argument (`--out DIR`) or after `=` (`--out=DIR`); `--` ends the
-//! options. Every value is checked here, so that the rest of the program
-//! only sees valid settings: a zero size or worker count, or a number past
-//! its bound (`limits.rs`), is a [`UsageError`], which `main` reports with
-//! exit status 2. The input list itself is read later by
-//! [`Options::inputs`], which also reads `--urls`. The help text is
-//! `usage.rs`.
+//! [`parse`] takes the arguments from that walker, in order. An option
+//! takes its value from the next argument (`--out DIR`) or after `=`
+//! (`--out=DIR`); `--` ends the options. Every value is checked here, so
+//! that the rest of the program only sees valid settings: a zero size or
+//! worker count, or a number past its bound (`limits.rs`), is a
+//! [`UsageError`], which `main` reports with exit status 2. The input list
+//! itself is read later by [`Options::inputs`], which also reads `--urls`.
+//! The help text is `usage.rs`.
 //!
 //! The options that shape the run go straight into a pipeline [`Config`]
 //! (its defaults are the command's defaults); [`Options`] adds only what
@@ -25,6 +28,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use super::command_line::{Argument, Arguments, no_value};
 use super::limits::{self, DEFAULT_MAX_OUTPUT_SIDE, MAX_CONCURRENCY, MAX_OUTPUT_PIXELS};
 use super::limits::{MAX_URLS_FILE_BYTES, MAX_WORKERS};
 pub use super::usage::{HINT, USAGE, UsageError};
@@ -145,43 +149,28 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
     }
     let mut options = Options::default();
     let config = &mut options.config;
-    let mut arguments = arguments;
-    let mut only_urls = false;
-    while let Some(argument) = arguments.next() {
-        let argument = argument
-            .into_string()
-            .map_err(|raw| UsageError(format!("argument {raw:?} is not valid UTF-8")))?;
-        if only_urls || !argument.starts_with('-') {
-            options.urls.push(argument);
-            continue;
-        }
-        // `--name=value` or `--name` (with its value, if any, next).
-        let (name, inline_value) = match argument.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
-            _ => (argument.as_str(), None),
-        };
-        let mut value = || -> Result<String, UsageError> {
-            match inline_value.clone() {
-                Some(value) => Ok(value),
-                None => arguments
-                    .next()
-                    .and_then(|value| value.into_string().ok())
-                    .ok_or_else(|| UsageError(format!("{name} needs a value"))),
+    let mut arguments = Arguments::new(arguments);
+    while let Some(argument) = arguments.next_argument() {
+        let (name, inline) = match argument? {
+            Argument::Positional(url) => {
+                options.urls.push(url);
+                continue;
             }
+            Argument::Option(name, inline) => (name, inline),
         };
+        let name = name.as_str();
+        // This option's value, for the options that take one.
+        let mut value = || arguments.value(name, inline.clone());
         match name {
-            "--" | "-h" | "--help" | "-V" | "--version" | "--fit" | "--json"
-                if inline_value.is_some() =>
-            {
-                return Err(UsageError(format!("{name} takes no value")));
-            }
-            "--" => only_urls = true,
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
+            "-h" | "--help" => return no_value(name, inline).map(|()| Command::Help),
+            "-V" | "--version" => return no_value(name, inline).map(|()| Command::Version),
             "--urls" => options.urls_file = Some(PathBuf::from(value()?)),
             "--out" => config.out_dir = PathBuf::from(non_empty(name, value()?)?),
             "--size" => (config.resize.width, config.resize.height) = size(&value()?)?,
-            "--fit" => config.resize.fit = Fit::Contain,
+            "--fit" => {
+                no_value(name, inline)?;
+                config.resize.fit = Fit::Contain;
+            }
             "--max-side" => {
                 let side = Some(positive(name, &value()?)?);
                 let limits = &mut config.resize.limits;
@@ -208,7 +197,10 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Command, U
             "--cacert" => options.cacert = Some(PathBuf::from(non_empty(name, value()?)?)),
             "--mode" => config.mode = mode(&value()?)?,
             "--timeline" => options.timeline = Some(PathBuf::from(non_empty(name, value()?)?)),
-            "--json" => options.json = true,
+            "--json" => {
+                no_value(name, inline)?;
+                options.json = true;
+            }
             // `Broker::option` reads each of these.
             #[cfg(feature = "celery")]
             "--broker" | "--queue" | "--result-timeout" => {

@@ -1,24 +1,25 @@
-//! The grammar both commands share, `tandem` and `tandem worker`: options
-//! with values, and the checks on those values.
+//! The grammar both commands share, `tandem` and `tandem worker`: how the
+//! arguments are walked and how an option gets its value.
 //!
 //! # Why apart
 //!
 //! The two commands take different options but read them the same way,
 //! and several options (`--workers`, `--concurrency`, `--max-side`,
-//! `--broker`, `--queue`) mean the same thing in both. One walker and one
-//! set of value checks keep their error messages identical.
+//! `--broker`, `--queue`) mean the same thing in both. One walker, here,
+//! serves `args.rs` and `worker_args.rs`, so that their grammar and their
+//! error messages cannot drift apart.
 //!
 //! # How
 //!
-//! [`Arguments`] yields each argument as a positional one or an option; an
-//! option takes its value from the next argument (`--out DIR`) or after `=`
-//! (`--out=DIR`); `--` makes every later argument positional.
+//! [`Arguments`] yields each argument as a positional one or an option;
+//! `--` makes every later argument positional. An option that takes a
+//! value gets it from the next argument (`--out DIR`) or after `=`
+//! (`--out=DIR`) through [`Arguments::value`]; a flag refuses one with
+//! [`no_value`]. The other value checks are `values.rs`.
 
 use std::ffi::OsString;
-use std::time::Duration;
 
 pub use super::usage::UsageError;
-pub use super::values::{non_empty, positive};
 
 /// One argument.
 pub enum Argument {
@@ -78,8 +79,9 @@ impl<I: Iterator<Item = OsString>> Arguments<I> {
             None => self
                 .arguments
                 .next()
-                .and_then(|value| value.into_string().ok())
-                .ok_or_else(|| UsageError(format!("{name} needs a value"))),
+                .ok_or_else(|| UsageError(format!("{name} needs a value")))?
+                .into_string()
+                .map_err(|raw| UsageError(format!("{name}: {raw:?} is not valid UTF-8"))),
         }
     }
 }
@@ -92,37 +94,55 @@ pub fn no_value(name: &str, inline: Option<String>) -> Result<(), UsageError> {
     }
 }
 
-/// A number of seconds above zero, fractions allowed: `2`, `0.5`.
-pub fn seconds(name: &str, text: &str) -> Result<Duration, UsageError> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds < 1e9)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            UsageError(format!(
-                "{name} wants a number of seconds > 0, not '{text}'"
-            ))
-        })
-}
-
-/// A `redis://` URL for `--broker` (or `TANDEM_BROKER`).
-#[cfg(feature = "celery")]
-pub fn broker(name: &str, text: &str) -> Result<tandem::redis::RedisUrl, UsageError> {
-    tandem::redis::RedisUrl::parse(text).map_err(|err| UsageError(format!("{name}: {err}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn seconds_are_positive_and_finite() {
-        assert_eq!(seconds("--t", "0.5").unwrap(), Duration::from_millis(500));
-        for bad in ["0", "-1", "inf", "NaN", "soon"] {
-            assert!(
-                seconds("--t", bad).unwrap_err().0.starts_with("--t wants"),
-                "{bad}"
-            );
+    fn walk(arguments: &[&str]) -> Vec<String> {
+        let mut walker = Arguments::new(arguments.iter().map(OsString::from));
+        let mut seen = Vec::new();
+        for _ in 0..arguments.len() + 1 {
+            let Some(argument) = walker.next_argument() else {
+                return seen;
+            };
+            seen.push(match argument {
+                Ok(Argument::Positional(text)) => format!("positional {text}"),
+                Ok(Argument::Option(name, inline)) => match walker.value(&name, inline) {
+                    Ok(value) => format!("{name} = {value}"),
+                    Err(error) => error.0,
+                },
+                Err(error) => error.0,
+            });
         }
+        panic!("the walker yielded more items than there are arguments");
+    }
+
+    #[test]
+    fn options_take_their_value_inline_or_next_and_double_dash_ends_them() {
+        assert_eq!(
+            walk(&["a", "--out=x", "--size", "1x1", "--", "--json", "b"]),
+            [
+                "positional a",
+                "--out = x",
+                "--size = 1x1",
+                "positional --json",
+                "positional b"
+            ]
+        );
+        assert_eq!(walk(&["--out"]), ["--out needs a value"]);
+        assert_eq!(walk(&["--=x"]), ["-- takes no value"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_value_that_is_not_utf8_says_so() {
+        use std::os::unix::ffi::OsStringExt;
+        let raw = OsString::from_vec(vec![b'a', 0xff]);
+        let mut walker = Arguments::new([OsString::from("--out"), raw]);
+        let Some(Ok(Argument::Option(name, inline))) = walker.next_argument() else {
+            panic!("--out is an option");
+        };
+        let error = walker.value(&name, inline).unwrap_err();
+        assert_eq!(error.0, r#"--out: "a\xFF" is not valid UTF-8"#);
     }
 }

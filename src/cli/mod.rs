@@ -2,18 +2,17 @@
 //! command line, showing progress, and reporting the outcome.
 //!
 //! `src/main.rs` runs them in order: [`args`] turns the arguments into
-//! options (each value checked by [`values`], within [`limits`]; the help
-//! text is [`usage`]), [`cacert`]
+//! options (walked by [`command_line`], each value checked by [`values`],
+//! within [`limits`]; the help text is [`usage`]), [`cacert`]
 //! reads the roots of `--cacert`, [`out_dir`] checks that the output can
 //! be written, the library's pipeline does the
 //! work while [`progress`] draws its events, then [`summary`] prints the
 //! outcome and [`timeline`] draws it (`--timeline`). `tandem worker` and
-//! `--broker` are read by [`worker_args`] (the grammar both commands share
-//! is [`command_line`]) and a worker's lines written by [`worker_lines`].
+//! `--broker` are read by [`worker_args`] (through the same walker) and a
+//! worker's lines written by [`worker_lines`].
 
 pub mod args;
 pub mod cacert;
-#[cfg(feature = "celery")]
 pub mod command_line;
 pub mod limits;
 pub mod out_dir;

@@ -6,6 +6,9 @@
 //! list of options, and each value's grammar (sizes, byte counts, ranges)
 //! can be tested on its own.
 
+#[cfg(feature = "celery")]
+use std::time::Duration;
+
 use tandem::pipeline::Mode;
 
 use super::usage::UsageError;
@@ -113,9 +116,41 @@ pub fn non_empty(name: &str, value: String) -> Result<String, UsageError> {
     Ok(value)
 }
 
+/// A number of seconds above zero, fractions allowed: `2`, `0.5`.
+#[cfg(feature = "celery")]
+pub fn seconds(name: &str, text: &str) -> Result<Duration, UsageError> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "{name} wants a number of seconds > 0, not '{text}'"
+            ))
+        })
+}
+
+/// A `redis://` URL for `--broker` (or `TANDEM_BROKER`).
+#[cfg(feature = "celery")]
+pub fn broker(name: &str, text: &str) -> Result<tandem::redis::RedisUrl, UsageError> {
+    tandem::redis::RedisUrl::parse(text).map_err(|err| UsageError(format!("{name}: {err}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "celery")]
+    #[test]
+    fn seconds_are_positive_and_finite() {
+        assert_eq!(seconds("--t", "0.5").unwrap(), Duration::from_millis(500));
+        for bad in ["0", "-1", "inf", "NaN", "soon"] {
+            assert!(
+                seconds("--t", bad).unwrap_err().0.starts_with("--t wants"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn url_files_skip_blanks_and_comments() {

@@ -8,10 +8,9 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use super::command_line::{
-    Argument, Arguments, UsageError, broker, no_value, non_empty, positive, seconds,
-};
+use super::command_line::{Argument, Arguments, UsageError, no_value};
 use super::limits::{MAX_CONCURRENCY, MAX_WORKERS, at_most};
+use super::values::{broker, non_empty, positive, seconds};
 use tandem::celery::{BrokerConfig, DEFAULT_QUEUE, WorkerConfig, sweep_interval};
 use tandem::redis::RedisUrl;
 
