@@ -15,7 +15,8 @@ use support::cli_run::{TempDir, tandem, text};
 use serde_json::Value;
 use support::redis_server::RedisServer;
 use support::workers::{
-    celery_worker, png_size, python, python_celery_available, tandem_worker, tandem_worker_logged,
+    celery_worker, png_size, python, python_celery_available, served_lengths, tandem_worker,
+    tandem_worker_logged,
 };
 
 fn services(test: &str) -> Option<RedisServer> {
@@ -70,6 +71,11 @@ print(json.dumps({{"value": value, "png": len(png), "failure": failure, "id": ok
         format!("tandem:png:{}", printed["id"].as_str().unwrap())
     );
     assert_eq!(value["bytes"], printed["png"]);
+    assert_eq!(
+        value["downloaded_bytes"].as_u64(),
+        Some(served_lengths(std::slice::from_ref(&image))[0]),
+        "{value}"
+    );
     // Python raised an exception named after the cause, with tandem's message.
     assert_eq!(printed["failure"][0], "DownloadError", "{printed}");
     assert!(
@@ -81,8 +87,9 @@ print(json.dumps({{"value": value, "png": len(png), "failure": failure, "id": ok
     );
 }
 
-/// Runs `tandem --broker` over `count` small demo images at 20x30 and
-/// checks every output.
+/// Runs `tandem --broker --json` over `count` small demo images at 20x30
+/// and checks every output, and that each input's `bytes` is what its
+/// worker downloaded.
 fn run_through_broker(broker: &str, name: &str, count: usize) {
     let demo = tandem::demo::Server::start().unwrap();
     let out = TempDir::new(name);
@@ -90,10 +97,18 @@ fn run_through_broker(broker: &str, name: &str, count: usize) {
         .map(|i| demo.url(&format!("/image/png?w={}&h=30&seed={i}", 50 + i)))
         .collect();
     let mut args = vec!["--broker", broker, "--out", text(&out.0), "--size", "20x30"];
+    args.push("--json");
     args.extend(urls.iter().map(String::as_str));
     let run = tandem(&args);
     let (code, stdout, stderr) = (run.code, run.stdout, run.stderr);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let reported: Vec<Option<u64>> = stdout
+        .lines()
+        .take(count)
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["bytes"].as_u64())
+        .collect();
+    let served: Vec<Option<u64>> = served_lengths(&urls).into_iter().map(Some).collect();
+    assert_eq!(reported, served, "{stdout}");
     for index in 0..count {
         assert_eq!(
             png_size(&out.join(&format!("resized_{index}.png"))),

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::hostile_server::{HostileServer, Step};
 use support::redis_server::RedisServer;
-use support::workers::{png_size, tandem_worker};
-use tandem::celery::message::{Outgoing, encode};
-use tandem::celery::result::{Outcome, key, parse};
+use support::workers::{png_size, served_lengths, tandem_worker};
+use tandem::celery::message::{Outgoing, decode, encode};
+use tandem::celery::result::{Outcome, key, parse, store};
 use tandem::redis::{Client, RedisUrl, Settings};
 
 fn client(url: &str) -> Client {
@@ -83,10 +83,73 @@ fn tandem_broker_is_served_by_tandem_workers() {
         .collect();
     assert_eq!(lines.len(), urls.len() + 1, "{stdout}");
     assert_eq!(lines.last().unwrap()["succeeded"], urls.len());
+    // Each input's `bytes` is what its worker downloaded: the length the
+    // demo server serves for its URL, as in a run without --broker.
+    let reported: Vec<Option<u64>> = lines[..urls.len()]
+        .iter()
+        .map(|line| line["bytes"].as_u64())
+        .collect();
+    let served: Vec<Option<u64>> = served_lengths(&urls).into_iter().map(Some).collect();
+    assert_eq!(reported, served, "{stdout}");
     // Every job acknowledged: nothing left for a sweep to restore.
     let redis_client = client(&redis.url());
     let unacked = tandem::block_on(redis_client.command(&[b"HLEN", b"unacked"])).unwrap();
     assert_eq!(unacked.integer(), Some(0));
+}
+
+#[test]
+fn an_older_workers_answer_is_saved_with_0_bytes_downloaded() {
+    let Some(redis) = RedisServer::start("an_older_workers_answer_is_saved") else {
+        return;
+    };
+    let demo = tandem::demo::Server::start().unwrap();
+    let url = demo.url("/image/png?w=16&h=12&seed=2");
+    let png = tandem::block_on(tandem::http::get(&url))
+        .unwrap()
+        .into_body();
+    let broker = redis.url();
+    // A worker of an older version: takes the one task and answers it as
+    // workers did before `downloaded_bytes`, the PNG stored, the result
+    // without the field.
+    let old_worker = std::thread::spawn({
+        let (broker, png) = (broker.clone(), png.clone());
+        move || {
+            tandem::block_on(async {
+                let redis = client(&broker);
+                let queue = ["tandem".to_string()];
+                let taken = redis.brpop(&queue, Duration::from_secs(30)).await;
+                let (_, message) = taken.unwrap().expect("a task within 30 s");
+                let delivery = decode(&message).unwrap();
+                let id = delivery.id.unwrap();
+                let url = delivery.call.unwrap().args[0].clone();
+                let png_key = tandem::celery::task::png_key(&id);
+                let setex: [&[u8]; 4] = [b"SETEX", png_key.as_bytes(), b"60", &png];
+                redis.command(&setex).await.unwrap();
+                let value = json!({"key": png_key, "width": 16, "height": 12,
+                                   "bytes": png.len(), "url": url,
+                                   "source_width": 16, "source_height": 12});
+                let outcome = Outcome::Success(value);
+                store(&redis, &id, &outcome, Duration::from_secs(60))
+                    .await
+                    .unwrap();
+            });
+        }
+    });
+    let out = TempDir::new("broker-older-worker");
+    let mut args = vec!["--broker", &broker, "--out", text(&out.0)];
+    args.extend(["--size", "16x12", "--json", &url]);
+    let run = tandem(&args);
+    old_worker.join().unwrap();
+    let (code, stdout, stderr) = (run.code, run.stdout, run.stderr);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(png_size(&out.join("resized_0.png")), (16, 12));
+    // Saved, not failed; what it downloaded is not known, reported as 0.
+    let item: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (item["ok"].as_bool(), item["bytes"].as_u64()),
+        (Some(true), Some(0)),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -8,7 +8,11 @@ contract (src/celery/task.rs):
     kwargs  {"width": 128, "height": 128, "fit": False}   (each optional)
     work    download url; resize with Pillow; SETEX tandem:png:<task id> PNG
     returns {"key": "tandem:png:<task id>", "width": W, "height": H,
-             "bytes": N, "url": url, "source_width": w, "source_height": h}
+             "bytes": N, "url": url, "source_width": w, "source_height": h,
+             "downloaded_bytes": D}
+
+`bytes` is the PNG's length, `downloaded_bytes` the length of the body
+downloaded from url (what `tandem --broker` reports as the input's download).
 
 Run a worker on the queue `tandem` (the broker from $TANDEM_BROKER):
 
@@ -107,4 +111,5 @@ def resize(self, url, width=128, height=128, fit=False):
         "url": url,
         "source_width": source[0],
         "source_height": source[1],
+        "downloaded_bytes": len(data),
     }

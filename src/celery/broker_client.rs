@@ -18,7 +18,8 @@
 //!    SUBSCRIBE celery-task-meta-<id>, then GET it once    (the result may
 //!    wait for a "message" on the channel, up to the deadline  be there first)
 //!      no result: LPUSH the same task once more, wait again, then fail
-//!    SUCCESS ─► GET tandem:png:<id> ─► save resized_<i>.png
+//!    SUCCESS ─► GET tandem:png:<id> ─► save resized_<i>.png, with the
+//!               answer's downloaded_bytes as the input's download
 //!    FAILURE ─► ItemError::Remote(RemoteError)
 //! ```
 //!
@@ -149,9 +150,14 @@ impl<F: FnMut(Event)> Sender<'_, F> {
             encode: span(end, end),
         });
         let (answer, png) = outcome.map_err(ItemError::Remote)?;
+        // What the worker downloaded, as a local run reports its own
+        // download. A worker older than `downloaded_bytes` does not say:
+        // its PNG is as good, so the input is saved and reports 0 bytes
+        // downloaded (as every input did before workers said).
+        let downloaded_bytes = answer.downloaded_bytes.unwrap_or(0);
         work.emit(Event::Downloaded {
             index,
-            bytes: png.len(),
+            bytes: downloaded_bytes,
         });
         work.emit(Event::Processed(index));
         let processed = Processed {
@@ -160,7 +166,7 @@ impl<F: FnMut(Event)> Sender<'_, F> {
             output_size: (answer.width, answer.height),
             timings: Default::default(),
         };
-        work.save(index, 0, processed, stages).await
+        work.save(index, downloaded_bytes, processed, stages).await
     }
 
     /// Sends the task (twice at most) and fetches its PNG.

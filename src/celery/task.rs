@@ -7,8 +7,15 @@
 //!  kwargs  {"width": 128, "height": 128, "fit": false}   (each optional)
 //!  work    download url; resize; SETEX tandem:png:<task id> <expires> PNG
 //!  returns {"key": "tandem:png:<task id>", "width": W, "height": H,
-//!           "bytes": N, "url": url, "source_width": w, "source_height": h}
+//!           "bytes": N, "url": url, "source_width": w, "source_height": h,
+//!           "downloaded_bytes": D}
 //! ```
+//!
+//! `bytes` is the PNG's length; `downloaded_bytes` the length of the body
+//! the worker downloaded from `url`, which `tandem --broker` reports as a
+//! local run would. Workers older than that field leave it out: their
+//! result is still a success, and `tandem --broker` reports 0 downloaded
+//! bytes for it, as it did for every input before.
 //!
 //! The PNG goes to its own key rather than into the result, so that the
 //! result stays small JSON (Celery's backend has a size limit) and the
@@ -107,6 +114,9 @@ pub struct Answer {
     pub bytes: usize,
     /// The source image's size, when the worker said.
     pub source: Option<(u32, u32)>,
+    /// The length of the downloaded body, when the worker said (workers
+    /// older than the field do not).
+    pub downloaded_bytes: Option<usize>,
 }
 
 impl Answer {
@@ -118,10 +128,15 @@ impl Answer {
             value["source_width"] = json!(width);
             value["source_height"] = json!(height);
         }
+        if let Some(downloaded) = self.downloaded_bytes {
+            value["downloaded_bytes"] = json!(downloaded);
+        }
         value
     }
 
-    /// Reads a return value; `None` if it lacks a field.
+    /// Reads a return value; `None` if it lacks a required field. The
+    /// source's size and `downloaded_bytes` are optional: without them
+    /// (an older worker) they are `None`, not a failure.
     pub fn from_json(value: &Value) -> Option<Answer> {
         let number = |name| value.get(name).and_then(Value::as_u64);
         let side = |name| number(name).and_then(|n| u32::try_from(n).ok());
@@ -131,6 +146,7 @@ impl Answer {
             height: side("height")?,
             bytes: usize::try_from(number("bytes")?).ok()?,
             source: side("source_width").zip(side("source_height")),
+            downloaded_bytes: number("downloaded_bytes").and_then(|n| usize::try_from(n).ok()),
         })
     }
 }
@@ -148,8 +164,8 @@ pub async fn run(
     redis: &Client,
     expires: Duration,
 ) -> Result<Result<Answer, RemoteError>, redis::Error> {
-    let processed = match resized(request, http, pool, base).await {
-        Ok(processed) => processed,
+    let (downloaded, processed) = match resized(request, http, pool, base).await {
+        Ok(resized) => resized,
         Err(err) => return Ok(Err(err)),
     };
     let key = png_key(id);
@@ -164,25 +180,28 @@ pub async fn run(
         height: processed.output_size.1,
         bytes: processed.png.len(),
         source: Some(processed.source_size),
+        downloaded_bytes: Some(downloaded),
     }))
 }
 
-/// Downloads on the loop and resizes on the pool.
+/// Downloads on the loop and resizes on the pool; the body's length, and
+/// the image.
 async fn resized(
     request: &Request,
     http: &http::Client,
     pool: &crate::CpuPool,
     base: &Settings,
-) -> Result<Processed, RemoteError> {
+) -> Result<(usize, Processed), RemoteError> {
     let response = http.get(&request.url).await;
     let response = response.map_err(|err| failure(&ItemError::Download(err)))?;
     if !response.is_success() {
         return Err(failure(&ItemError::HttpStatus(response.status())));
     }
     let body = response.into_body();
+    let downloaded = body.len();
     let settings = request.settings(base);
     match pool.run(move || resize::process(&body, &settings)).await {
-        Ok(Ok(processed)) => Ok(processed),
+        Ok(Ok(processed)) => Ok((downloaded, processed)),
         Ok(Err(err)) => Err(failure(&ItemError::Image(err))),
         Err(err) => Err(failure(&ItemError::Job(err))),
     }
@@ -245,9 +264,21 @@ mod tests {
             height: 2,
             bytes: 99,
             source: Some((30, 20)),
+            downloaded_bytes: Some(1234),
         };
         let value = answer.to_json("http://x/");
         assert_eq!(value["url"], "http://x/");
+        assert_eq!(value["downloaded_bytes"], 1234);
         assert_eq!(Answer::from_json(&value), Some(answer));
+    }
+
+    #[test]
+    fn an_older_workers_answer_is_read_without_its_download() {
+        // What workers wrote before `downloaded_bytes`.
+        let value = json!({"key": "tandem:png:i", "width": 3, "height": 2,
+                           "bytes": 99, "url": "http://x/",
+                           "source_width": 30, "source_height": 20});
+        let answer = Answer::from_json(&value).unwrap();
+        assert_eq!((answer.bytes, answer.downloaded_bytes), (99, None));
     }
 }

@@ -90,6 +90,18 @@ pub fn quiet(command: &mut Command) -> &mut Command {
     command
 }
 
+/// The length of the body each of `urls` answers with, fetched here once:
+/// what a worker that downloads it has downloaded.
+pub fn served_lengths(urls: &[String]) -> Vec<u64> {
+    urls.iter()
+        .map(|url| {
+            let response = tandem::block_on(tandem::http::get(url)).unwrap();
+            assert!(response.is_success(), "{url}: {}", response.status());
+            response.into_body().len() as u64
+        })
+        .collect()
+}
+
 /// The (width, height) of a PNG file, from its IHDR.
 pub fn png_size(path: &std::path::Path) -> (u32, u32) {
     let bytes = std::fs::read(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
