@@ -38,10 +38,18 @@ fn job_human(job: &Job) -> String {
     };
     let url = printable(job.url.as_deref().unwrap_or("")).into_owned();
     match &job.result {
-        Ok(answer) => format!(
-            "tandem worker: {id} ok {}x{} {} B in {ms:.1} ms{again} {url}",
-            answer.width, answer.height, answer.bytes
-        ),
+        Ok(answer) => {
+            let from = answer
+                .downloaded_bytes
+                .map(|bytes| format!(" (from {bytes} B)"));
+            format!(
+                "tandem worker: {id} ok {}x{} {} B{} in {ms:.1} ms{again} {url}",
+                answer.width,
+                answer.height,
+                answer.bytes,
+                from.unwrap_or_default()
+            )
+        }
         Err(err) => {
             let why = printable(&err.to_string()).into_owned();
             format!("tandem worker: {id} FAILED in {ms:.1} ms{again}: {why} {url}")
@@ -63,6 +71,7 @@ fn job_json(job: &Job) -> String {
             line["width"] = json!(answer.width);
             line["height"] = json!(answer.height);
             line["bytes"] = json!(answer.bytes);
+            line["downloaded_bytes"] = json!(answer.downloaded_bytes);
         }
         Err(err) => {
             line["exc_type"] = json!(err.exc_type);
@@ -78,6 +87,36 @@ mod tests {
     use super::*;
     use std::time::Duration;
     use tandem::celery::RemoteError;
+    use tandem::celery::task::Answer;
+
+    #[test]
+    fn a_done_job_says_what_it_made_from_what_it_downloaded() {
+        let job = || Job {
+            task_id: Some("t1".into()),
+            url: Some("http://x/a.png".into()),
+            result: Ok(Answer {
+                key: "tandem:png:t1".into(),
+                width: 64,
+                height: 32,
+                bytes: 900,
+                source: Some((640, 320)),
+                downloaded_bytes: Some(12_345),
+            }),
+            elapsed: Duration::from_millis(3),
+            redelivered: false,
+        };
+        let (human, _) = line(&WorkerEvent::Done(job()), false);
+        assert!(
+            human.contains("t1 ok 64x32 900 B (from 12345 B)"),
+            "{human}"
+        );
+        let (json, _) = line(&WorkerEvent::Done(job()), true);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (value["bytes"].as_u64(), value["downloaded_bytes"].as_u64()),
+            (Some(900), Some(12_345))
+        );
+    }
 
     #[test]
     fn a_failed_job_names_its_cause_in_both_forms() {
