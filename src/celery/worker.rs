@@ -134,7 +134,7 @@ pub struct Job {
     pub task_id: Option<String>,
     /// The URL, if the call was a valid `tandem.resize`.
     pub url: Option<String>,
-    /// The answer, or the error also stored as the task's FAILURE.
+    /// The answer, or the error also stored as its FAILURE (REVOKED if revoked).
     pub result: Result<Answer, RemoteError>,
     /// From taking the message to acknowledging it.
     pub elapsed: Duration,

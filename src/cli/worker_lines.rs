@@ -2,7 +2,7 @@
 //! one JSON object per job on stdout; broker trouble always on stderr.
 
 use serde_json::json;
-use tandem::celery::{Job, WorkerEvent};
+use tandem::celery::{Job, RemoteError, WorkerEvent};
 
 use super::summary::printable;
 
@@ -42,6 +42,10 @@ fn job_human(job: &Job) -> String {
             "tandem worker: {id} ok {}x{} {} B in {ms:.1} ms{again} {url}",
             answer.width, answer.height, answer.bytes
         ),
+        // `celery control revoke`: discarded, not failed.
+        Err(err) if *err == RemoteError::revoked() => {
+            format!("tandem worker: {id} REVOKED: not run{again} {url}")
+        }
         Err(err) => {
             let why = printable(&err.to_string()).into_owned();
             format!("tandem worker: {id} FAILED in {ms:.1} ms{again}: {why} {url}")
@@ -77,7 +81,6 @@ fn job_json(job: &Job) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use tandem::celery::RemoteError;
 
     #[test]
     fn a_failed_job_names_its_cause_in_both_forms() {
@@ -98,6 +101,15 @@ mod tests {
             !human.contains('\u{1b}'),
             "terminal escapes are not printed"
         );
+        let revoked = Job {
+            task_id: Some("t2".into()),
+            url: None,
+            result: Err(RemoteError::revoked()),
+            elapsed: Duration::ZERO,
+            redelivered: false,
+        };
+        let (human, _) = line(&WorkerEvent::Done(revoked), false);
+        assert!(human.contains("t2 REVOKED: not run"), "{human}");
         let job = Job {
             task_id: None,
             url: None,
