@@ -21,6 +21,7 @@
 //!    SUCCESS ─► GET tandem:png:<id> ─► save resized_<i>.png, with the
 //!               answer's downloaded_bytes as the input's download
 //!    FAILURE ─► ItemError::Remote(RemoteError)
+//!    REVOKED ─► ItemError::Remote(Error::Revoked)   (celery control revoke)
 //! ```
 //!
 //! A task sent twice may run twice; both runs write the same result and the
@@ -195,6 +196,13 @@ impl<F: FnMut(Event)> Sender<'_, F> {
         let value = match outcome {
             Some(Outcome::Success(value)) => value,
             Some(Outcome::Failure(err)) => return Err(Box::new(err)),
+            // Final: sending it again would be discarded again.
+            Some(Outcome::Revoked(reason)) => {
+                return Err(Box::new(Error::Revoked {
+                    task_id: id,
+                    reason,
+                }));
+            }
             Some(Outcome::Other(_)) | None => {
                 let waited = self.broker.result_timeout;
                 return Err(Box::new(Error::NoResult {
@@ -366,6 +374,14 @@ mod tests {
         );
         let started = result::meta("a", &Outcome::Other("STARTED".into()));
         assert!(ended("a", started.as_bytes()).is_none());
+        let revoked = result::meta(
+            "a",
+            &Outcome::Revoked(crate::celery::RemoteError::revoked()),
+        );
+        assert!(matches!(
+            ended("a", revoked.as_bytes()),
+            Some(Outcome::Revoked(_))
+        ));
         let push = redis::Value::Array(vec![
             redis::Value::Bulk(b"message".to_vec()),
             redis::Value::Bulk(b"ch".to_vec()),

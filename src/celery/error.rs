@@ -33,6 +33,16 @@ impl RemoteError {
         }
     }
 
+    /// What a revoked task's result carries, as Celery's
+    /// `mark_as_revoked(id, reason="revoked")` stores it.
+    pub fn revoked() -> RemoteError {
+        RemoteError {
+            exc_type: "TaskRevokedError".to_string(),
+            exc_module: Some("celery.exceptions".to_string()),
+            message: "revoked".to_string(),
+        }
+    }
+
     /// Celery's form: `exc_message` is the exception's `args`, a list.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -98,6 +108,14 @@ pub enum Error {
     },
     /// A result or stored image that is not what the task returns.
     BadResult(String),
+    /// The task was revoked (`celery control revoke`): its result is
+    /// `REVOKED`, and it did not run (or its result was not kept).
+    Revoked {
+        /// The task id.
+        task_id: String,
+        /// The exception stored with the result (`TaskRevokedError`).
+        reason: RemoteError,
+    },
 }
 
 impl fmt::Display for Error {
@@ -111,6 +129,9 @@ impl fmt::Display for Error {
                 "no result for task {task_id} within {waited:?}, sent twice: is a worker serving the queue?"
             ),
             Error::BadResult(reason) => write!(f, "unexpected result: {reason}"),
+            Error::Revoked { task_id, reason } => {
+                write!(f, "task {task_id} was revoked ({reason})")
+            }
         }
     }
 }
@@ -121,6 +142,7 @@ impl std::error::Error for Error {
             Error::Redis(err) => Some(err),
             Error::Pool(err) => Some(err),
             Error::Signals(err) => Some(err),
+            Error::Revoked { reason, .. } => Some(reason),
             _ => None,
         }
     }

@@ -15,7 +15,8 @@
 //!
 //! The worker sends `worker-online`, a `worker-heartbeat` every 2 s,
 //! `worker-offline`; and per job `task-received`, `task-started`, then
-//! `task-succeeded` or `task-failed`. Events are best effort, as Celery's
+//! `task-succeeded` or `task-failed` (or only `task-revoked` for a revoked
+//! job). Events are best effort, as Celery's
 //! are: one that cannot be published is dropped.
 
 use std::cell::Cell;
@@ -149,6 +150,13 @@ impl Events {
                 self.send("task-failed", fields).await;
             }
         }
+    }
+
+    /// `task-revoked` for a job discarded unrun, with the fields Celery's
+    /// `Request._announce_revoked` sends.
+    pub async fn task_revoked(&self, id: &str) {
+        let fields = json!({"uuid": id, "terminated": false, "signum": null, "expired": false});
+        self.send("task-revoked", fields).await;
     }
 
     /// `worker-online`, then a heartbeat every [`HEARTBEAT`]; never returns.

@@ -19,7 +19,7 @@
 //!  task.rs           tandem.resize: arguments, work, answer
 //!  unacked.rs        late acknowledgement and the visibility-timeout sweep
 //!  worker.rs         tandem worker: consumers, sweeper, signals
-//!  control.rs        `celery inspect ping` answered
+//!  control/          `celery inspect` and `control revoke` answered
 //!  events.rs         Celery's events (`--events`), for Flower
 //!  broker_client.rs  tandem --broker: send, await, fetch, save
 //!  error.rs          RemoteError (a task failed), Error (the broker did)

@@ -6,10 +6,13 @@
 //!
 //! ```text
 //!  key      celery-task-meta-<task id>
-//!  value    {"status": "SUCCESS" | "FAILURE", "result": ..., "traceback": ...,
+//!  value    {"status": "SUCCESS" | "FAILURE" | "REVOKED", "result": ...,
+//!           "traceback": ...,
 //!           "children": [], "date_done": "2026-...+00:00", "task_id": id}
 //!  written  SETEX key <expires> value; PUBLISH key value   (one pipeline)
 //!  failure  "result": {"exc_type", "exc_message": [message], "exc_module"}
+//!  revoked  "status": "REVOKED", "result": {"exc_type": "TaskRevokedError",
+//!           "exc_message": ["revoked"], "exc_module": "celery.exceptions"}
 //! ```
 //!
 //! Like Celery's `_store_result`, a result is not written over a SUCCESS
@@ -45,6 +48,9 @@ pub enum Outcome {
     Success(Value),
     /// `FAILURE`, with the exception.
     Failure(RemoteError),
+    /// `REVOKED` (`celery control revoke`), with the exception Celery
+    /// stores for it (`TaskRevokedError`). An end, like the two above.
+    Revoked(RemoteError),
     /// Any other state (`PENDING`, `STARTED`, `RETRY`): not an end.
     Other(String),
 }
@@ -54,6 +60,8 @@ pub fn meta(id: &str, outcome: &Outcome) -> String {
     let (status, result, traceback) = match outcome {
         Outcome::Success(value) => ("SUCCESS", value.clone(), Value::Null),
         Outcome::Failure(error) => ("FAILURE", error.to_json(), json!(format!("{error}\n"))),
+        // `mark_as_revoked` stores no traceback.
+        Outcome::Revoked(error) => ("REVOKED", error.to_json(), Value::Null),
         Outcome::Other(state) => (state.as_str(), Value::Null, Value::Null),
     };
     json!({
@@ -80,6 +88,9 @@ pub fn parse(id: &str, bytes: &[u8]) -> Result<Outcome, String> {
         Some("FAILURE") => RemoteError::from_json(&result)
             .map(Outcome::Failure)
             .ok_or_else(|| "a FAILURE without exc_type".to_string()),
+        Some("REVOKED") => Ok(Outcome::Revoked(
+            RemoteError::from_json(&result).unwrap_or_else(RemoteError::revoked),
+        )),
         Some(state) => Ok(Outcome::Other(state.to_string())),
         None => Err("no status".into()),
     }
@@ -142,6 +153,17 @@ mod tests {
         ] {
             assert!(value.get(field).is_some(), "{field}");
         }
+    }
+
+    #[test]
+    fn a_revoked_result_is_stored_as_celerys_mark_as_revoked() {
+        let revoked = Outcome::Revoked(RemoteError::revoked());
+        let value: Value = serde_json::from_str(&meta("r", &revoked)).unwrap();
+        assert_eq!(value["status"], "REVOKED");
+        assert_eq!(value["result"]["exc_type"], "TaskRevokedError");
+        assert_eq!(value["result"]["exc_module"], "celery.exceptions");
+        assert_eq!(value["traceback"], Value::Null);
+        assert_eq!(parse("r", meta("r", &revoked).as_bytes()).unwrap(), revoked);
     }
 
     #[test]

@@ -21,8 +21,10 @@
 //!      ack: remove from unacked / unacked_index
 //! ```
 //!
-//! Beside them, one more future answers `celery inspect ping`
-//! (`control.rs`), so Celery's tools list the worker as `tandem-<pid>@<host>`.
+//! Beside them, one more future answers Celery's control commands
+//! (`control/`): `celery inspect ping`, `active`, `stats`... list the worker
+//! as `tandem-<pid>@<host>`, and a job revoked with `celery control revoke`
+//! is acknowledged without running, its result `REVOKED`.
 //!
 //! Each consumer has at most one job, so at most `concurrency` jobs are in
 //! flight, and a worker takes no message it cannot start (no prefetch to
@@ -40,6 +42,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::{FutureExt, StreamExt};
 
+use super::control::State;
 use super::events::Events;
 use super::message::{self, Call, Delivery};
 use super::result::{self, Outcome};
@@ -131,7 +134,7 @@ pub struct Job {
     pub task_id: Option<String>,
     /// The URL, if the call was a valid `tandem.resize`.
     pub url: Option<String>,
-    /// The answer, or the error also stored as the task's FAILURE.
+    /// The answer, or the error also stored as its FAILURE (REVOKED if revoked).
     pub result: Result<Answer, RemoteError>,
     /// From taking the message to acknowledging it.
     pub elapsed: Duration,
@@ -172,6 +175,8 @@ pub async fn serve(
     let client = Client::new(config.broker.clone(), config.redis);
     client.ping().await?;
     let node = node_name();
+    let (concurrency, expires) = (config.concurrency.max(1), config.result_expires);
+    let control = State::new(&node, concurrency, config.broker.clone(), expires);
     let events = config.events.then(|| {
         let client = Client::new(config.broker.clone(), config.redis);
         Events::new(client, config.broker.db, &node)
@@ -181,14 +186,15 @@ pub async fn serve(
         pool,
         client,
         events,
+        control,
         stop,
         stopping_said: Cell::new(false),
         on_event: RefCell::new(on_event),
     };
     worker.emit(WorkerEvent::Ready);
-    let consumers = crate::join_all((0..config.concurrency.max(1)).map(|_| worker.consume()));
-    let pings = async {
-        super::control::answer_pings(&worker.client, &config.broker, &node).await;
+    let consumers = crate::join_all((0..concurrency).map(|_| worker.consume()));
+    let commands = async {
+        super::control::answer_commands(&worker.client, &worker.control).await;
         Vec::new()
     };
     let heartbeats = async {
@@ -200,7 +206,7 @@ pub async fn serve(
     };
     consumers
         .or(worker.sweep_forever())
-        .or(pings)
+        .or(commands)
         .or(heartbeats)
         .await;
     if let Some(events) = &worker.events {
@@ -218,6 +224,7 @@ struct Worker<'a, F> {
     pool: &'a CpuPool,
     client: Client,
     events: Option<Events>,
+    control: State,
     stop: &'a Cell<bool>,
     stopping_said: Cell<bool>,
     on_event: RefCell<F>,
@@ -262,14 +269,23 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         if let Err(err) = unacked::record(&self.client, &delivery).await {
             self.emit(WorkerEvent::Broker(err));
         }
-        let (url, result) = match self.run(&delivery).await {
-            Ok(ran) => ran,
-            // Not acknowledged: the job will be done again.
-            Err(err) => return self.emit(WorkerEvent::Broker(err)),
+        let revoked = delivery
+            .id
+            .as_deref()
+            .filter(|id| self.control.is_revoked(id));
+        let (url, result) = match revoked {
+            // Celery's `Request.revoked()`: not run, stored REVOKED, acked.
+            Some(id) => self.discard(id).await,
+            None => match self.run(&delivery).await {
+                Ok(ran) => ran,
+                // Not acknowledged: the job will be done again.
+                Err(err) => return self.emit(WorkerEvent::Broker(err)),
+            },
         };
         if let Some(id) = &delivery.id {
             let outcome = match &result {
                 Ok(answer) => Outcome::Success(answer.to_json(url.as_deref().unwrap_or(""))),
+                Err(err) if revoked.is_some() => Outcome::Revoked(err.clone()),
                 Err(err) => Outcome::Failure(err.clone()),
             };
             let expires = self.config.result_expires;
@@ -304,6 +320,7 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
             Err(err) => return Ok((None, Err(err))),
         };
         let id = delivery.id.as_deref().unwrap_or_default();
+        let _running = self.control.start(id, call, delivery);
         let started = Instant::now();
         if let Some(events) = &self.events {
             let headers = delivery.raw.get("headers");
@@ -333,6 +350,14 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
             }
         }
         Ok((Some(request.url), answer?))
+    }
+
+    /// A revoked job, not run: `task-revoked` if events are on.
+    async fn discard(&self, id: &str) -> Ran {
+        if let Some(events) = &self.events {
+            events.task_revoked(id).await;
+        }
+        (None, Err(RemoteError::revoked()))
     }
 
     fn stopped(&self) -> bool {

@@ -2,7 +2,7 @@
 //! one JSON object per job on stdout; broker trouble always on stderr.
 
 use serde_json::json;
-use tandem::celery::{Job, WorkerEvent};
+use tandem::celery::{Job, RemoteError, WorkerEvent};
 
 use super::summary::printable;
 
@@ -50,6 +50,10 @@ fn job_human(job: &Job) -> String {
                 from.unwrap_or_default()
             )
         }
+        // `celery control revoke`: discarded, not failed.
+        Err(err) if *err == RemoteError::revoked() => {
+            format!("tandem worker: {id} REVOKED: not run{again} {url}")
+        }
         Err(err) => {
             let why = printable(&err.to_string()).into_owned();
             format!("tandem worker: {id} FAILED in {ms:.1} ms{again}: {why} {url}")
@@ -86,7 +90,6 @@ fn job_json(job: &Job) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use tandem::celery::RemoteError;
     use tandem::celery::task::Answer;
 
     #[test]
@@ -137,6 +140,15 @@ mod tests {
             !human.contains('\u{1b}'),
             "terminal escapes are not printed"
         );
+        let revoked = Job {
+            task_id: Some("t2".into()),
+            url: None,
+            result: Err(RemoteError::revoked()),
+            elapsed: Duration::ZERO,
+            redelivered: false,
+        };
+        let (human, _) = line(&WorkerEvent::Done(revoked), false);
+        assert!(human.contains("t2 REVOKED: not run"), "{human}");
         let job = Job {
             task_id: None,
             url: None,
