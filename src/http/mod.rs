@@ -50,7 +50,7 @@
 //!  https://: the same Client, but ureq on blocking::unblock   tls.rs
 //!    its errors, a refused certificate typed                  tls_error.rs
 //!    private roots (add_root_certificate, --cacert)           roots.rs
-//!  the settings both transports apply                         settings.rs
+//!  the builder, and the settings both transports apply        settings.rs
 //!  any failure: one Error variant that says what happened     error.rs
 //! ```
 //!
@@ -88,13 +88,14 @@ mod url;
 
 use std::sync::OnceLock;
 
-pub use client::{Client, ClientBuilder};
+pub use client::Client;
 pub use connection::Admit;
 pub use connection_pool::MAX_IDLE_AGE;
 pub use error::{CertificateProblem, Error, Part, TimeoutKind};
 pub use headers::Headers;
 pub use request::Method;
 pub use response::Response;
+pub use settings::ClientBuilder;
 pub use url::{Scheme, Url};
 
 /// Fetches `url` with a GET request, using a client with the default
