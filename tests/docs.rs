@@ -24,6 +24,8 @@
 //!   `LOOP_SPIN`) that no source under src/, examples/, tests/ or benches/
 //!   declares or uses;
 //! * `tests/file.rs: test_name` where the file has no such function;
+//! * an item placed in a file (`` `ChunkedDecoder` (`chunked.rs`) ``) that
+//!   the file does not declare: the code moved, the page did not;
 //! * `cargo run --example NAME` (or `--bench`, `--test`) for a target that
 //!   does not exist;
 //! * a line number cited in a source file (`join.rs line 121`): lines move,
@@ -147,6 +149,7 @@ fn check(tree: &Tree) -> Vec<String> {
         }
         items::check_names(&names, &path, &doc, &mut problems);
         items::check_test_citations(&names, &path, &doc, &mut problems);
+        items::check_item_files(&names, &path, &doc, &mut problems);
         for line in &doc.prose {
             markdown::check_commands(tree, &path, line.line, &line.text, &mut problems);
             if markdown::cites_a_line_number(&line.text) {

@@ -186,3 +186,81 @@ pub fn check_test_citations(names: &Names, doc: &str, parsed: &Doc, problems: &m
         }
     }
 }
+
+/// `` `Item` (`file.rs` ``: prose that says which file an item is in. The
+/// file (a path from the root, or the end of one: `chunked.rs`) must
+/// declare the item, so code moved to another file fails the page that
+/// still sends the reader to the old one.
+pub fn check_item_files(names: &Names, doc: &str, parsed: &Doc, problems: &mut Vec<String>) {
+    // The prose as one text, lines joined by a space (a span and its file
+    // may sit on two lines), with the line each byte came from.
+    let mut text = String::new();
+    let mut line_of = Vec::new();
+    for line in &parsed.prose {
+        text.push_str(&line.text);
+        text.push(' ');
+        line_of.extend(std::iter::repeat_n(line.line, line.text.len() + 1));
+    }
+    for (at, _) in text.match_indices("` (`") {
+        let Some(item_start) = text[..at].rfind('`') else {
+            continue;
+        };
+        let path_start = at + "` (`".len();
+        let Some(path_length) = text[path_start..].find('`') else {
+            continue;
+        };
+        let (item, path) = (
+            &text[item_start + 1..at],
+            &text[path_start..path_start + path_length],
+        );
+        let Some((name, _)) = item_names(item).into_iter().next() else {
+            continue;
+        };
+        if !path.ends_with(".rs") || path.contains(' ') {
+            continue;
+        }
+        let suffix = format!("/{path}");
+        let mut files = names
+            .items
+            .iter()
+            .filter(|(file, _)| *file == path || file.ends_with(&suffix))
+            .peekable();
+        // A file that does not exist is check_paths' to report.
+        if files.peek().is_some() && !files.any(|(_, declared)| declared.contains(&name)) {
+            problems.push(format!(
+                "{doc}:{}: `{item}` is placed in {path}, which does not declare `{name}`",
+                line_of[at]
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_placed_in_a_file_that_does_not_declare_it_is_caught() {
+        let mut names = Names::default();
+        let declared = ["ClientSettings", "from_settings"].map(String::from);
+        names
+            .items
+            .insert("src/http/settings.rs".into(), declared.into());
+        names
+            .items
+            .insert("src/http/client.rs".into(), ["get".to_string()].into());
+        let doc = super::super::markdown::parse(
+            "Its `ClientSettings` (`settings.rs`) are one value.\n\
+             A setter on `ClientSettings`\n(`src/http/client.rs`), and\n\
+             `Client::get` (`client.rs`) and `gone` (`src/nowhere.rs`).\n",
+        );
+        let mut problems = Vec::new();
+        check_item_files(&names, "doc.md", &doc, &mut problems);
+        assert_eq!(
+            problems,
+            [
+                "doc.md:2: `ClientSettings` is placed in src/http/client.rs, which does not declare `ClientSettings`"
+            ]
+        );
+    }
+}

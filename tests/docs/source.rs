@@ -179,6 +179,9 @@ pub struct Names {
     pub known: BTreeSet<String>,
     /// The functions declared in each file (test names included).
     pub functions: BTreeMap<String, BTreeSet<String>>,
+    /// The items (functions, types, constants, modules) declared in each
+    /// file: where prose says an item is, it must be.
+    pub items: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Keywords after which the next word is a declared name.
@@ -200,6 +203,7 @@ pub fn names(tree: &Tree) -> Names {
     let mut names = Names::default();
     for (path, text) in tree.rust_sources() {
         let functions = names.functions.entry(path.to_string()).or_default();
+        let items = names.items.entry(path.to_string()).or_default();
         // Brace depths at which an enum's variants or a struct's fields are.
         let mut bodies: Vec<usize> = Vec::new();
         let mut depth = 0usize;
@@ -239,6 +243,7 @@ pub fn names(tree: &Tree) -> Names {
                 if DECLARING.contains(&keyword) || keyword == "macro_rules!" {
                     let name = identifier(name);
                     names.declared.insert(name.to_string());
+                    items.insert(name.to_string());
                     if keyword == "fn" || (keyword == "const" && rest[1] == "fn") {
                         functions.insert(name.to_string());
                     }
