@@ -24,8 +24,9 @@
 //!   `LOOP_SPIN`) that no source under src/, examples/, tests/ or benches/
 //!   declares or uses;
 //! * `tests/file.rs: test_name` where the file has no such function;
-//! * an item placed in a file (`` `ChunkedDecoder` (`chunked.rs`) ``) that
-//!   the file does not declare: the code moved, the page did not;
+//! * an item placed in a file (`` `ChunkedDecoder` (`chunked.rs`) ``, or a
+//!   table cell `` `client.rs`, `finish` ``) that the file does not
+//!   declare: the code moved, the page did not;
 //! * `cargo run --example NAME` (or `--bench`, `--test`) for a target that
 //!   does not exist;
 //! * a line number cited in a source file (`join.rs line 121`): lines move,

@@ -187,10 +187,11 @@ pub fn check_test_citations(names: &Names, doc: &str, parsed: &Doc, problems: &m
     }
 }
 
-/// `` `Item` (`file.rs` ``: prose that says which file an item is in. The
-/// file (a path from the root, or the end of one: `chunked.rs`) must
-/// declare the item, so code moved to another file fails the page that
-/// still sends the reader to the old one.
+/// Prose that says which file an item is in: `` `Item` (`file.rs` ``, or a
+/// table cell `` `file.rs`, `Item` `` (chapter 8's walk through the
+/// client). The file (a path from the root, or the end of one:
+/// `chunked.rs`) must declare the item, so code moved to another file
+/// fails the page that still sends the reader to the old one.
 pub fn check_item_files(names: &Names, doc: &str, parsed: &Doc, problems: &mut Vec<String>) {
     // The prose as one text, lines joined by a space (a span and its file
     // may sit on two lines), with the line each byte came from.
@@ -201,22 +202,34 @@ pub fn check_item_files(names: &Names, doc: &str, parsed: &Doc, problems: &mut V
         text.push(' ');
         line_of.extend(std::iter::repeat_n(line.line, line.text.len() + 1));
     }
+    let mut placed = Vec::new();
     for (at, _) in text.match_indices("` (`") {
-        let Some(item_start) = text[..at].rfind('`') else {
-            continue;
-        };
+        let item_start = text[..at].rfind('`').map(|start| start + 1);
         let path_start = at + "` (`".len();
-        let Some(path_length) = text[path_start..].find('`') else {
-            continue;
-        };
-        let (item, path) = (
-            &text[item_start + 1..at],
-            &text[path_start..path_start + path_length],
-        );
+        let path_end = text[path_start..].find('`').map(|end| path_start + end);
+        if let (Some(item_start), Some(path_end)) = (item_start, path_end) {
+            let (item, path) = (&text[item_start..at], &text[path_start..path_end]);
+            placed.push((line_of[at], item, path));
+        }
+    }
+    for line in parsed
+        .prose
+        .iter()
+        .filter(|line| line.text.starts_with('|'))
+    {
+        for part in line.text.split(['|', ';']) {
+            let spans: Vec<&str> = part.trim().split("`, `").collect();
+            if let [path, item] = spans.as_slice() {
+                let (path, item) = (path.trim_start_matches('`'), item.trim_end_matches('`'));
+                placed.push((line.line, item, path));
+            }
+        }
+    }
+    for (line, item, path) in placed {
         let Some((name, _)) = item_names(item).into_iter().next() else {
             continue;
         };
-        if !path.ends_with(".rs") || path.contains(' ') {
+        if !path.ends_with(".rs") || path.contains([' ', '`']) {
             continue;
         }
         let suffix = format!("/{path}");
@@ -228,8 +241,7 @@ pub fn check_item_files(names: &Names, doc: &str, parsed: &Doc, problems: &mut V
         // A file that does not exist is check_paths' to report.
         if files.peek().is_some() && !files.any(|(_, declared)| declared.contains(&name)) {
             problems.push(format!(
-                "{doc}:{}: `{item}` is placed in {path}, which does not declare `{name}`",
-                line_of[at]
+                "{doc}:{line}: `{item}` is placed in {path}, which does not declare `{name}`"
             ));
         }
     }
@@ -252,14 +264,19 @@ mod tests {
         let doc = super::super::markdown::parse(
             "Its `ClientSettings` (`settings.rs`) are one value.\n\
              A setter on `ClientSettings`\n(`src/http/client.rs`), and\n\
-             `Client::get` (`client.rs`) and `gone` (`src/nowhere.rs`).\n",
+             `Client::get` (`client.rs`) and `gone` (`src/nowhere.rs`).\n\
+             \n\
+             | step | file, function |\n\
+             |---|---|\n\
+             | 1 | `client.rs`, `Client::get`; `client.rs`, `from_settings` |\n",
         );
         let mut problems = Vec::new();
         check_item_files(&names, "doc.md", &doc, &mut problems);
         assert_eq!(
             problems,
             [
-                "doc.md:2: `ClientSettings` is placed in src/http/client.rs, which does not declare `ClientSettings`"
+                "doc.md:2: `ClientSettings` is placed in src/http/client.rs, which does not declare `ClientSettings`",
+                "doc.md:8: `from_settings` is placed in client.rs, which does not declare `from_settings`",
             ]
         );
     }
