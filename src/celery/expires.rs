@@ -68,7 +68,13 @@ impl fmt::Display for InvalidExpires {
     /// Celery's words: `invalid expires value '...': <why>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
-            Value::String(text) => write!(f, "invalid expires value {text:?}: {}", self.why),
+            // Python's repr of the string, as Celery's message has it.
+            Value::String(text) => write!(
+                f,
+                "invalid expires value '{}': {}",
+                text.escape_debug(),
+                self.why
+            ),
             other => write!(f, "invalid expires value {other}: {}", self.why),
         }
     }
@@ -240,7 +246,7 @@ mod tests {
         assert!(
             error
                 .message
-                .starts_with("invalid expires value \"soon\": not an ISO 8601"),
+                .starts_with("invalid expires value 'soon': not an ISO 8601"),
             "{error}"
         );
         assert!(!state.is_revoked("c"), "an invalid message is not revoked");
