@@ -108,6 +108,7 @@ pub enum Verdict {
     Invalid(InvalidExpires),
 }
 
+// ANCHOR: verdict
 /// Celery's `Request.revoked()` for `delivery` taken at `now`: invalid,
 /// expired (then its id joins the revoked set, as in `maybe_expire`),
 /// revoked by id, or to run.
@@ -132,6 +133,7 @@ pub fn verdict(delivery: &Delivery, state: &State, now: SystemTime) -> Verdict {
         _ => Verdict::Run,
     }
 }
+// ANCHOR_END: verdict
 
 /// The header's instant in microseconds since the epoch; `None` when
 /// absent or null.
