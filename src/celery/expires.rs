@@ -40,6 +40,12 @@
 //! `iso8601.rs`, which reads what Celery writes and the common variants
 //! `isoparse` reads too.
 //!
+//! `send_task` also sets `properties.expiration` (a TTL in seconds, 0 when
+//! already past), which kombu's Redis transport does not enforce: on
+//! Redis, the worker's check is the only one. `send_task` parses a string
+//! `expires` before sending, so an invalid one comes from a message made
+//! by other means.
+//!
 //! Celery itself rejects a message whose `expires` is invalid without
 //! storing a result; tandem ends it as it ends every malformed message
 //! with an id: a `FAILURE` result (here `InvalidTaskError`, Celery's own

@@ -136,7 +136,8 @@ pub struct Job {
     pub task_id: Option<String>,
     /// The URL, if the call was a valid `tandem.resize`.
     pub url: Option<String>,
-    /// The answer, or the error also stored as its FAILURE (REVOKED if revoked).
+    /// The answer, or the error also stored as its FAILURE (REVOKED if
+    /// revoked or expired).
     pub result: Result<Answer, RemoteError>,
     /// From taking the message to acknowledging it.
     pub elapsed: Duration,
