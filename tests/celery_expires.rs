@@ -202,9 +202,10 @@ fn a_job_taken_before_its_expires_runs_and_the_one_queued_behind_it_expires() {
     let log = logs.join("tandem-worker.jsonl");
     let _worker = tandem_worker_logged(&redis.url(), &["--concurrency", "1"], &log);
     redis.wait_for_consumers(1);
-    // 5 s to download: the first job outlives its 3 s expiry while it
-    // runs; the second (Celery's own expires=1) waits behind it.
-    let slow = demo.url("/image/png?w=40&h=30&seed=8&delay=5000");
+    // 8 s to download: the first job outlives its 6 s expiry while it
+    // runs (6 s leaves a loaded machine time to take it); the second
+    // (Celery's own expires=1) waits behind it.
+    let slow = demo.url("/image/png?w=40&h=30&seed=8&delay=8000");
     let quick = demo.url("/image/png?w=40&h=30&seed=9");
     let program = format!(
         r#"
@@ -213,7 +214,7 @@ from datetime import datetime, timedelta, timezone
 from tandem_tasks import app
 redis = app.backend.client
 # At -05:00: read as UTC, this future would be hours past.
-ahead = (datetime.now(timezone.utc) + timedelta(seconds=3)).astimezone(timezone(timedelta(hours=-5)))
+ahead = (datetime.now(timezone.utc) + timedelta(seconds=6)).astimezone(timezone(timedelta(hours=-5)))
 first = app.send_task("tandem.resize", args=["{slow}"], kwargs={{"width": 20, "height": 15}}, queue="tandem", expires=ahead)
 deadline = time.monotonic() + 10
 while redis.hlen("unacked") < 1 and time.monotonic() < deadline:
