@@ -21,7 +21,7 @@
 //!    SUCCESS ─► GET tandem:png:<id> ─► save resized_<i>.png, with the
 //!               answer's downloaded_bytes as the input's download
 //!    FAILURE ─► ItemError::Remote(RemoteError)
-//!    REVOKED ─► ItemError::Remote(Error::Revoked)   (celery control revoke)
+//!    REVOKED ─► ItemError::Remote(Error::Revoked)   (celery control revoke, or expires)
 //! ```
 //!
 //! A task sent twice may run twice; both runs write the same result and the

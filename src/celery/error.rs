@@ -36,10 +36,21 @@ impl RemoteError {
     /// What a revoked task's result carries, as Celery's
     /// `mark_as_revoked(id, reason="revoked")` stores it.
     pub fn revoked() -> RemoteError {
+        RemoteError::revoked_because("revoked")
+    }
+
+    /// What an expired task's result carries: Celery's worker revokes a
+    /// task taken past its `expires` with `reason="expired"`.
+    pub fn expired() -> RemoteError {
+        RemoteError::revoked_because("expired")
+    }
+
+    /// `TaskRevokedError(reason)`, Celery's exception for both.
+    fn revoked_because(reason: &str) -> RemoteError {
         RemoteError {
             exc_type: "TaskRevokedError".to_string(),
             exc_module: Some("celery.exceptions".to_string()),
-            message: "revoked".to_string(),
+            message: reason.to_string(),
         }
     }
 
@@ -108,12 +119,14 @@ pub enum Error {
     },
     /// A result or stored image that is not what the task returns.
     BadResult(String),
-    /// The task was revoked (`celery control revoke`): its result is
-    /// `REVOKED`, and it did not run (or its result was not kept).
+    /// The task was revoked (`celery control revoke`) or expired (taken
+    /// past its `expires`): its result is `REVOKED`, and it did not run
+    /// (or its result was not kept).
     Revoked {
         /// The task id.
         task_id: String,
-        /// The exception stored with the result (`TaskRevokedError`).
+        /// The exception stored with the result (`TaskRevokedError`,
+        /// its message `revoked` or `expired`).
         reason: RemoteError,
     },
 }
@@ -129,6 +142,13 @@ impl fmt::Display for Error {
                 "no result for task {task_id} within {waited:?}, sent twice: is a worker serving the queue?"
             ),
             Error::BadResult(reason) => write!(f, "unexpected result: {reason}"),
+            // The stored reason tells an expiry from a revoke.
+            Error::Revoked { task_id, reason } if *reason == RemoteError::expired() => {
+                write!(
+                    f,
+                    "task {task_id} expired before a worker ran it ({reason})"
+                )
+            }
             Error::Revoked { task_id, reason } => {
                 write!(f, "task {task_id} was revoked ({reason})")
             }
@@ -151,5 +171,33 @@ impl std::error::Error for Error {
 impl From<redis::Error> for Error {
     fn from(err: redis::Error) -> Error {
         Error::Redis(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expired_task_is_told_from_a_revoked_one() {
+        let revoked = Error::Revoked {
+            task_id: "r".into(),
+            reason: RemoteError::revoked(),
+        };
+        assert_eq!(
+            revoked.to_string(),
+            "task r was revoked (celery.exceptions.TaskRevokedError: revoked)"
+        );
+        // As a Python worker stores it: exc_message is a list.
+        let stored = serde_json::json!({"exc_type": "TaskRevokedError",
+            "exc_message": ["expired"], "exc_module": "celery.exceptions"});
+        let expired = Error::Revoked {
+            task_id: "e".into(),
+            reason: RemoteError::from_json(&stored).unwrap(),
+        };
+        assert_eq!(
+            expired.to_string(),
+            "task e expired before a worker ran it (celery.exceptions.TaskRevokedError: expired)"
+        );
     }
 }

@@ -16,7 +16,7 @@
 //! The worker sends `worker-online`, a `worker-heartbeat` every 2 s,
 //! `worker-offline`; and per job `task-received`, `task-started`, then
 //! `task-succeeded` or `task-failed` (or only `task-revoked` for a revoked
-//! job). Events are best effort, as Celery's
+//! or expired job). Events are best effort, as Celery's
 //! are: one that cannot be published is dropped.
 
 use std::cell::Cell;
@@ -152,10 +152,10 @@ impl Events {
         }
     }
 
-    /// `task-revoked` for a job discarded unrun, with the fields Celery's
-    /// `Request._announce_revoked` sends.
-    pub async fn task_revoked(&self, id: &str) {
-        let fields = json!({"uuid": id, "terminated": false, "signum": null, "expired": false});
+    /// `task-revoked` for a job discarded unrun (revoked, or `expired`),
+    /// with the fields Celery's `Request._announce_revoked` sends.
+    pub async fn task_revoked(&self, id: &str, expired: bool) {
+        let fields = json!({"uuid": id, "terminated": false, "signum": null, "expired": expired});
         self.send("task-revoked", fields).await;
     }
 

@@ -19,6 +19,8 @@
 //!  task.rs           tandem.resize: arguments, work, answer
 //!  unacked.rs        late acknowledgement and the visibility-timeout sweep
 //!  worker.rs         tandem worker: consumers, sweeper, signals
+//!  expires.rs        a message taken past its `expires` is not run
+//!  iso8601.rs        the `expires` header's date, read into Unix time
 //!  control/          `celery inspect` and `control revoke` answered
 //!  events.rs         Celery's events (`--events`), for Flower
 //!  broker_client.rs  tandem --broker: send, await, fetch, save
@@ -31,7 +33,9 @@ mod broker_client;
 mod control;
 mod error;
 mod events;
+mod expires;
 mod ids;
+mod iso8601;
 pub mod message;
 pub mod result;
 pub mod task;

@@ -26,6 +26,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::RemoteError;
+use super::message::Call;
 use crate::http;
 use crate::pipeline::ItemError;
 use crate::redis::{self, Client};
@@ -53,6 +54,25 @@ pub struct Request {
 }
 
 impl Request {
+    /// The call as a `tandem.resize` request with an id to answer to:
+    /// `NotRegistered` for another task, as Celery's workers answer.
+    pub fn checked(call: &Call, id: Option<&str>) -> Result<Request, RemoteError> {
+        if call.task != NAME {
+            return Err(RemoteError {
+                exc_type: "NotRegistered".into(),
+                exc_module: Some("celery.exceptions".into()),
+                message: call.task.clone(),
+            });
+        }
+        if id.is_none() {
+            return Err(RemoteError::tandem(
+                "BadMessage",
+                "no task id: nowhere to put the result",
+            ));
+        }
+        Request::from_call(&call.args, &call.kwargs)
+    }
+
     /// Reads the call's arguments; a clear `InvalidArguments` otherwise.
     pub fn from_call(args: &[Value], kwargs: &Map<String, Value>) -> Result<Request, RemoteError> {
         let bad = |why: String| RemoteError::tandem("InvalidArguments", why);

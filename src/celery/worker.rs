@@ -24,7 +24,8 @@
 //! Beside them, one more future answers Celery's control commands
 //! (`control/`): `celery inspect ping`, `active`, `stats`... list the worker
 //! as `tandem-<pid>@<host>`, and a job revoked with `celery control revoke`
-//! is acknowledged without running, its result `REVOKED`.
+//! is acknowledged without running, its result `REVOKED`; so is a message
+//! taken past its `expires` header (`expires.rs`), as Celery's workers do.
 //!
 //! Each consumer has at most one job, so at most `concurrency` jobs are in
 //! flight, and a worker takes no message it cannot start (no prefetch to
@@ -38,13 +39,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_lite::{FutureExt, StreamExt};
 
 use super::control::State;
 use super::events::Events;
-use super::message::{self, Call, Delivery};
+use super::expires::{self, Verdict};
+use super::message::{self, Delivery};
 use super::result::{self, Outcome};
 use super::task::{self, Answer, Request};
 use super::{Error, RemoteError, unacked};
@@ -134,7 +136,8 @@ pub struct Job {
     pub task_id: Option<String>,
     /// The URL, if the call was a valid `tandem.resize`.
     pub url: Option<String>,
-    /// The answer, or the error also stored as its FAILURE (REVOKED if revoked).
+    /// The answer, or the error also stored as its FAILURE (REVOKED if
+    /// revoked or expired).
     pub result: Result<Answer, RemoteError>,
     /// From taking the message to acknowledging it.
     pub elapsed: Duration,
@@ -269,23 +272,24 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         if let Err(err) = unacked::record(&self.client, &delivery).await {
             self.emit(WorkerEvent::Broker(err));
         }
-        let revoked = delivery
-            .id
-            .as_deref()
-            .filter(|id| self.control.is_revoked(id));
-        let (url, result) = match revoked {
-            // Celery's `Request.revoked()`: not run, stored REVOKED, acked.
-            Some(id) => self.discard(id).await,
-            None => match self.run(&delivery).await {
+        // Celery's `Request.revoked()`, before anything runs.
+        let verdict = expires::verdict(&delivery, &self.control, SystemTime::now());
+        let (url, result) = match &verdict {
+            Verdict::Run => match self.run(&delivery).await {
                 Ok(ran) => ran,
                 // Not acknowledged: the job will be done again.
                 Err(err) => return self.emit(WorkerEvent::Broker(err)),
             },
+            // Expired or revoked: not run, stored REVOKED, acked.
+            Verdict::Discard { expired } => self.discard(delivery.id.as_deref(), *expired).await,
+            // An `expires` that is not a date: not run, stored FAILURE, acked.
+            Verdict::Invalid(err) => (None, Err(err.clone().into())),
         };
         if let Some(id) = &delivery.id {
+            let discarded = matches!(verdict, Verdict::Discard { .. });
             let outcome = match &result {
                 Ok(answer) => Outcome::Success(answer.to_json(url.as_deref().unwrap_or(""))),
-                Err(err) if revoked.is_some() => Outcome::Revoked(err.clone()),
+                Err(err) if discarded => Outcome::Revoked(err.clone()),
                 Err(err) => Outcome::Failure(err.clone()),
             };
             let expires = self.config.result_expires;
@@ -315,7 +319,7 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
             Ok(call) => call,
             Err(err) => return Ok((None, Err(err.clone()))),
         };
-        let request = match checked(call, delivery.id.as_deref()) {
+        let request = match Request::checked(call, delivery.id.as_deref()) {
             Ok(request) => request,
             Err(err) => return Ok((None, Err(err))),
         };
@@ -352,12 +356,17 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         Ok((Some(request.url), answer?))
     }
 
-    /// A revoked job, not run: `task-revoked` if events are on.
-    async fn discard(&self, id: &str) -> Ran {
-        if let Some(events) = &self.events {
-            events.task_revoked(id).await;
+    /// A job not run, expired or revoked: `task-revoked` if events are on.
+    async fn discard(&self, id: Option<&str>, expired: bool) -> Ran {
+        if let (Some(events), Some(id)) = (&self.events, id) {
+            events.task_revoked(id, expired).await;
         }
-        (None, Err(RemoteError::revoked()))
+        let reason = if expired {
+            RemoteError::expired()
+        } else {
+            RemoteError::revoked()
+        };
+        (None, Err(reason))
     }
 
     fn stopped(&self) -> bool {
@@ -376,22 +385,4 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
 /// This worker's node name for Celery's tools: `tandem-<pid>@<host>`.
 pub fn node_name() -> String {
     format!("tandem-{}@{}", std::process::id(), super::ids::hostname())
-}
-
-/// The call as a `tandem.resize` request with an id to answer to.
-fn checked(call: &Call, id: Option<&str>) -> Result<Request, RemoteError> {
-    if call.task != task::NAME {
-        return Err(RemoteError {
-            exc_type: "NotRegistered".into(),
-            exc_module: Some("celery.exceptions".into()),
-            message: call.task.clone(),
-        });
-    }
-    if id.is_none() {
-        return Err(RemoteError::tandem(
-            "BadMessage",
-            "no task id: nowhere to put the result",
-        ));
-    }
-    Request::from_call(&call.args, &call.kwargs)
 }

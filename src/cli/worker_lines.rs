@@ -54,6 +54,10 @@ fn job_human(job: &Job) -> String {
         Err(err) if *err == RemoteError::revoked() => {
             format!("tandem worker: {id} REVOKED: not run{again} {url}")
         }
+        // Taken past its `expires`: discarded (stored REVOKED), not failed.
+        Err(err) if *err == RemoteError::expired() => {
+            format!("tandem worker: {id} EXPIRED: not run{again} {url}")
+        }
         Err(err) => {
             let why = printable(&err.to_string()).into_owned();
             format!("tandem worker: {id} FAILED in {ms:.1} ms{again}: {why} {url}")
@@ -149,6 +153,16 @@ mod tests {
         };
         let (human, _) = line(&WorkerEvent::Done(revoked), false);
         assert!(human.contains("t2 REVOKED: not run"), "{human}");
+        let expired = Job {
+            task_id: Some("t3".into()),
+            url: None,
+            result: Err(RemoteError::expired()),
+            elapsed: Duration::ZERO,
+            redelivered: false,
+        };
+        let (human, _) = line(&WorkerEvent::Done(expired), false);
+        assert!(human.contains("t3 EXPIRED: not run"), "{human}");
+        assert!(!human.contains("FAILED"), "{human}");
         let job = Job {
             task_id: None,
             url: None,

@@ -69,6 +69,11 @@ const OUTSIDE_NAMES: &[&str] = &[
     "BadMessage",
     "ImageError",
     "TANDEM_VISIBILITY_TIMEOUT",
+    "apply_async",
+    "maybe_expire",
+    "maybe_make_aware",
+    "TaskRevokedError",
+    "InvalidTaskError",
     // The operating system's.
     "epoll_wait",
     "epoll_ctl",
