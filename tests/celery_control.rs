@@ -11,20 +11,13 @@
 mod support;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::cli_run::{TempDir, tandem, text};
-use support::redis_server::RedisServer;
-use support::workers::{
-    contrib_dir, python, python_celery_available, tandem_worker, tandem_worker_logged,
-};
+use support::poll::wait_until;
+use support::workers::services;
+use support::workers::{contrib_dir, python, tandem_worker, tandem_worker_logged};
 use tandem::redis::{Client, RedisUrl, Settings};
-
-fn services(test: &str) -> Option<RedisServer> {
-    let redis = RedisServer::start(test)?;
-    python_celery_available(test).then_some(redis)
-}
 
 /// `celery -A tandem_tasks <args> --json`, its stdout as JSON.
 fn celery_cli(broker: &str, args: &[&str]) -> Value {
@@ -52,18 +45,6 @@ fn tandem_reply(replies: &Value) -> &Value {
     let (node, reply) = replies.iter().next().unwrap();
     assert!(node.starts_with("tandem-"), "{node}");
     reply
-}
-
-/// Waits up to 60 s for `condition`.
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "waited too long for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -13,31 +13,14 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
 use support::cli_run::TempDir;
+use support::poll::wait_until;
 use support::redis_server::RedisServer;
-use support::workers::{celery_worker, python, python_celery_available, tandem_worker_logged};
+use support::workers::{celery_worker, python, tandem_worker_logged};
+use support::workers::{services, worker_log_lines};
 use tandem::celery::message::{self, Outgoing};
 use tandem::redis::{Client, RedisUrl, Settings};
-
-fn services(test: &str) -> Option<RedisServer> {
-    let redis = RedisServer::start(test)?;
-    python_celery_available(test).then_some(redis)
-}
-
-/// Waits up to 60 s for `condition`.
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "waited too long for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The broker's keys and counts, read with tandem's own client.
 struct Broker(Client);
@@ -65,14 +48,6 @@ impl Broker {
             self.count(&[b"HLEN", b"unacked"]) == Some(0)
         });
     }
-}
-
-/// The worker's `--json` lines.
-fn log_lines(log: &std::path::Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    text.lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
 }
 
 #[test]
@@ -182,7 +157,7 @@ with app.connection_for_read() as connection:
     }
     assert_eq!(demo.requests_served(), 0, "no worker downloaded anything");
     broker.assert_drained(&["tandem", "py"]);
-    let lines = log_lines(&log);
+    let lines = worker_log_lines(&log);
     assert_eq!(lines.len(), 3, "{lines:?}");
     for line in &lines {
         assert_eq!(line["exc_type"], "TaskRevokedError", "{line}");
@@ -250,8 +225,8 @@ print(json.dumps({{"first": first.id, "value": value, "second": second.id,
     assert!(!broker.has(&format!("tandem:png:{}", id("second"))));
     assert_eq!(demo.requests_served(), 1, "only the first job downloaded");
     broker.assert_drained(&["tandem"]);
-    wait_until("a line per job", || log_lines(&log).len() == 2);
-    let lines = log_lines(&log);
+    wait_until("a line per job", || worker_log_lines(&log).len() == 2);
+    let lines = worker_log_lines(&log);
     assert_eq!(lines[0]["ok"], true, "{lines:?}");
     assert_eq!(
         (lines[1]["exc_type"].as_str(), lines[1]["error"].as_str()),
@@ -325,8 +300,8 @@ print(json.dumps(ends))
     }
     assert_eq!(demo.requests_served(), 0, "nothing downloaded");
     broker.assert_drained(&["tandem"]);
-    wait_until("the worker's lines", || log_lines(&log).len() == 2);
-    for line in log_lines(&log) {
+    wait_until("the worker's lines", || worker_log_lines(&log).len() == 2);
+    for line in worker_log_lines(&log) {
         assert_eq!(line["exc_type"], "InvalidTaskError", "{line}");
     }
 }

@@ -9,10 +9,11 @@ mod support;
 use support::cli_run::{TempDir, text};
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::child::KillOnDrop;
 use support::hostile_server::{HostileServer, Step};
+use support::poll::wait_until;
 use support::redis_server::RedisServer;
 use support::workers::{png_size, quiet, tandem_worker};
 use tandem::redis::{Client, RedisUrl, Settings};
@@ -46,18 +47,6 @@ fn tandem_client(broker: &str, out: &TempDir, extra: &[&str], urls: &[String]) -
 fn hlen_unacked(redis: &Client) -> i64 {
     let reply = tandem::block_on(redis.command(&[b"HLEN", b"unacked"]));
     reply.ok().and_then(|reply| reply.integer()).unwrap_or(-1)
-}
-
-/// Waits up to 60 s for `condition`.
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "waited too long for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
 }
 
 #[test]

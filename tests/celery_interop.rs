@@ -13,16 +13,10 @@ mod support;
 use support::cli_run::{TempDir, tandem, text};
 
 use serde_json::Value;
-use support::redis_server::RedisServer;
+use support::workers::services;
 use support::workers::{
-    celery_worker, png_size, python, python_celery_available, served_lengths, tandem_worker,
-    tandem_worker_logged,
+    celery_worker, png_size, python, served_lengths, tandem_worker, tandem_worker_logged,
 };
-
-fn services(test: &str) -> Option<RedisServer> {
-    let redis = RedisServer::start(test)?;
-    python_celery_available(test).then_some(redis)
-}
 
 #[test]
 fn a_python_client_is_served_by_a_tandem_worker() {

@@ -13,6 +13,7 @@ pub mod cli_run;
 pub mod hostile_server;
 pub mod images;
 pub mod json;
+pub mod poll;
 pub mod redis_server;
 pub mod rng;
 #[cfg(feature = "tls")]

@@ -115,3 +115,21 @@ pub fn png_size(path: &std::path::Path) -> (u32, u32) {
         |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     (word(16), word(20))
 }
+
+/// The services every broker interop test needs: a Redis server of its own
+/// and Python Celery; `None` (the test skips, or fails when services are
+/// required) if either is missing.
+pub fn services(test: &str) -> Option<super::redis_server::RedisServer> {
+    let redis = super::redis_server::RedisServer::start(test)?;
+    python_celery_available(test).then_some(redis)
+}
+
+/// The lines a `tandem worker --json` wrote to `log` so far, one JSON
+/// object per job.
+#[cfg(feature = "celery")]
+pub fn worker_log_lines(log: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
