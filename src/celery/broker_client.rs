@@ -90,7 +90,7 @@ pub async fn run(
         client,
         broker,
         permits: Semaphore::new(outstanding(config)),
-        origin: format!("tandem-{}@{}", std::process::id(), super::ids::hostname()),
+        origin: super::ids::node_name(),
     };
     let items = match sender.work.create_out_dir(&mut urls).await {
         Err(items) => items,

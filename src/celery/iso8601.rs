@@ -1,5 +1,6 @@
-//! ISO 8601 dates and times as Celery writes them, read into Unix time
-//! without a date crate: what an `expires` header carries.
+//! ISO 8601 dates and times as Celery writes them, both ways, without a
+//! date crate: read into Unix time (what an `expires` header carries) and
+//! written from it (a result's `date_done`).
 //!
 //! # Why a parser of our own
 //!
@@ -196,6 +197,36 @@ impl Cursor<'_> {
     }
 }
 
+/// `since_epoch` as Python's `datetime.isoformat()` of a UTC datetime:
+/// `2026-12-03T04:05:06.123456+00:00` (what `parse` reads back).
+pub fn format(since_epoch: std::time::Duration) -> String {
+    let seconds = since_epoch.as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60,
+        since_epoch.subsec_micros()
+    )
+}
+
+/// The (year, month, day) of a day counted from 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 /// Gregorian leap years: every 4th, but not every 100th, but every 400th.
 fn is_leap(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
@@ -225,6 +256,35 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_pythons_isoformat() {
+        assert_eq!(
+            format(std::time::Duration::ZERO),
+            "1970-01-01T00:00:00.000000+00:00"
+        );
+        // 2024-02-29T12:34:56.5 UTC, a leap day.
+        let leap = std::time::Duration::from_millis(1_709_210_096_500);
+        assert_eq!(format(leap), "2024-02-29T12:34:56.500000+00:00");
+    }
+
+    #[test]
+    fn what_format_writes_parse_reads_back() {
+        for micros in [
+            0i64,
+            951_782_400_000_001,
+            1_709_210_096_500_000,
+            4_102_444_799_999_999,
+        ] {
+            let since_epoch = std::time::Duration::from_micros(micros as u64);
+            assert_eq!(
+                parse(&format(since_epoch)),
+                Ok(micros),
+                "{}",
+                format(since_epoch)
+            );
+        }
+    }
 
     /// Each expected value was computed by Python:
     /// `maybe_make_aware(maybe_iso8601(text))` from `celery.utils.time`,

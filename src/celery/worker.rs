@@ -177,7 +177,7 @@ pub async fn serve(
 ) -> Result<(), Error> {
     let client = Client::new(config.broker.clone(), config.redis);
     client.ping().await?;
-    let node = node_name();
+    let node = super::ids::node_name();
     let (concurrency, expires) = (config.concurrency.max(1), config.result_expires);
     let control = State::new(&node, concurrency, config.broker.clone(), expires);
     let events = config.events.then(|| {
@@ -380,9 +380,4 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
     fn emit(&self, event: WorkerEvent) {
         (self.on_event.borrow_mut())(event);
     }
-}
-
-/// This worker's node name for Celery's tools: `tandem-<pid>@<host>`.
-pub fn node_name() -> String {
-    format!("tandem-{}@{}", std::process::id(), super::ids::hostname())
 }
