@@ -52,13 +52,13 @@
 //! exception), so that a client waiting on it learns why at once.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde_json::Value;
 
 use super::RemoteError;
 use super::control::State;
-use super::iso8601::{self, DateError};
+use super::iso8601::{self, DateError, unix_micros};
 use super::message::Delivery;
 
 /// An `expires` header that is not a date: the message is not run.
@@ -155,17 +155,9 @@ pub fn expires_micros(header: Option<&Value>) -> Result<Option<i64>, InvalidExpi
     }
 }
 
-/// `time` in microseconds since the epoch (negative before it).
-pub fn unix_micros(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_micros()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_micros()).map_or(i64::MIN, |us| -us),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use serde_json::json;
 

@@ -197,6 +197,14 @@ impl Cursor<'_> {
     }
 }
 
+/// `time` in microseconds since the epoch (negative before it).
+pub fn unix_micros(time: std::time::SystemTime) -> i64 {
+    match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_micros()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_micros()).map_or(i64::MIN, |us| -us),
+    }
+}
+
 /// `since_epoch` as Python's `datetime.isoformat()` of a UTC datetime:
 /// `2026-12-03T04:05:06.123456+00:00` (what `parse` reads back).
 pub fn format(since_epoch: std::time::Duration) -> String {

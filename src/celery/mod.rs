@@ -19,8 +19,10 @@
 //!  task.rs           tandem.resize: arguments, work, answer
 //!  unacked.rs        late acknowledgement and the visibility-timeout sweep
 //!  worker.rs         tandem worker: consumers, sweeper, signals
+//!  worker_io.rs      its settings and the events it reports
 //!  expires.rs        a message taken past its `expires` is not run
-//!  iso8601.rs        the `expires` header's date, read into Unix time
+//!  eta.rs            a message is held until its `eta` (countdown)
+//!  iso8601.rs        the `expires` and `eta` headers' dates, read into Unix time
 //!  control/          `celery inspect` and `control revoke` answered
 //!  events.rs         Celery's events (`--events`), for Flower
 //!  broker_client.rs  tandem --broker: send, await, fetch, save
@@ -32,6 +34,7 @@ mod base64;
 mod broker_client;
 mod control;
 mod error;
+mod eta;
 mod events;
 mod expires;
 mod ids;
@@ -41,13 +44,15 @@ pub mod result;
 pub mod task;
 pub mod unacked;
 mod worker;
+mod worker_io;
 
 pub use broker_client::{
     BrokerConfig, run as run_through_broker, run_blocking as run_through_broker_blocking,
 };
 pub use error::{Error, RemoteError};
 pub use ids::uuid4;
-pub use worker::{Job, WorkerConfig, WorkerEvent, serve, serve_blocking, sweep_interval};
+pub use worker::{serve, serve_blocking};
+pub use worker_io::{Job, WorkerConfig, WorkerEvent, sweep_interval};
 
 /// The queue tandem uses when none is named.
 pub const DEFAULT_QUEUE: &str = "tandem";

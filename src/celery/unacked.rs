@@ -81,6 +81,29 @@ pub async fn ack(client: &Client, delivery_tag: &str) -> Result<(), redis::Error
     server_error(&replies)
 }
 
+/// Gives back a message this worker holds and will not run now (its eta
+/// is far, or the worker stops): restored as the sweep would, at once.
+/// Whether it was still ours to give.
+pub async fn give_back(client: &Client, delivery_tag: &str) -> Result<bool, redis::Error> {
+    restore(client, delivery_tag.as_bytes()).await
+}
+
+/// Scores a held message as taken now (its eta came and it runs), so the
+/// sweep counts the visibility timeout from here. `false` if it is no
+/// longer in `unacked_index`: a sweep gave it back, so it is not ours.
+pub async fn refresh(client: &Client, delivery_tag: &str) -> Result<bool, redis::Error> {
+    let score = ids::unix_seconds().to_string();
+    let tag = delivery_tag.as_bytes();
+    let index = UNACKED_INDEX.as_bytes();
+    let changed = client
+        .command(&[b"ZADD", index, b"XX", b"CH", score.as_bytes(), tag])
+        .await?;
+    match changed {
+        Reply::Integer(changed) => Ok(changed > 0),
+        other => Err(redis::unexpected("ZADD", &other)),
+    }
+}
+
 /// Puts back on their lists the messages taken more than `visibility` ago
 /// (kombu's `restore_visible`); returns how many. Does nothing, and
 /// returns 0, while another worker holds the lock.

@@ -13,8 +13,9 @@
 //! ```text
 //!  concurrency × consumer:                           sweeper (one):
 //!    loop until stopped:                               at start, then every
-//!      BRPOP queue lists (1 s) ─► Delivery               sweep_every:
-//!      record in unacked / unacked_index                 unacked::sweep
+//!      a held message whose eta came? run it (eta.rs)    sweep_every:
+//!      BRPOP queue lists (1 s) ─► Delivery               unacked::sweep
+//!      record in unacked / unacked_index; eta ahead: hold it, next
 //!      tandem.resize: download (loop), resize (pool),
 //!                     SETEX tandem:png:<id>
 //!      SETEX + PUBLISH celery-task-meta-<id>
@@ -27,15 +28,16 @@
 //! is acknowledged without running, its result `REVOKED`; so is a message
 //! taken past its `expires` header (`expires.rs`), as Celery's workers do.
 //!
-//! Each consumer has at most one job, so at most `concurrency` jobs are in
-//! flight, and a worker takes no message it cannot start (no prefetch to
-//! strand if it dies). A message is acknowledged only after its result is
-//! stored: if the worker dies first, the sweep of any worker puts it back
-//! after the visibility timeout (`unacked.rs`).
+//! Each consumer runs at most one job, so at most `concurrency` jobs are in
+//! flight; a message held for its eta occupies no consumer (the only kind
+//! taken before it can start). A message is acknowledged only after its
+//! result is stored: if the worker dies first, the sweep of any worker
+//! puts it back after the visibility timeout (`unacked.rs`).
 //!
 //! Stopping: [`serve_blocking`] turns the first SIGINT or SIGTERM into
-//! "take no more messages, finish those in flight, return"; the second
-//! exits the process at once, leaving the unfinished jobs to the sweep.
+//! "take no more messages, finish those in flight, give back those held
+//! for their eta, return"; the second exits the process at once, leaving
+//! the unfinished jobs to the sweep.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -44,106 +46,19 @@ use std::time::{Duration, Instant, SystemTime};
 use futures_lite::{FutureExt, StreamExt};
 
 use super::control::State;
+use super::eta::{self, Wake};
 use super::events::Events;
 use super::expires::{self, Verdict};
 use super::message::{self, Delivery};
 use super::result::{self, Outcome};
 use super::task::{self, Answer, Request};
+use super::worker_io::{Job, WorkerConfig, WorkerEvent};
 use super::{Error, RemoteError, unacked};
-use crate::redis::{self, Client, RedisUrl};
-use crate::{CpuPool, http, resize};
+use crate::CpuPool;
+use crate::redis::{self, Client};
 
 /// How long one BRPOP waits before the consumer looks at the stop flag.
 const POLL: Duration = Duration::from_secs(1);
-
-/// The settings of `tandem worker`.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    /// Where Redis is.
-    pub broker: RedisUrl,
-    /// Its timeouts and limits.
-    pub redis: redis::Settings,
-    /// The queue served.
-    pub queue: String,
-    /// CPU pool threads.
-    pub workers: usize,
-    /// Jobs in flight at once.
-    pub concurrency: usize,
-    /// How long a taken message may stay unacknowledged before any worker
-    /// puts it back (kombu's `visibility_timeout`).
-    pub visibility_timeout: Duration,
-    /// How often this worker sweeps.
-    pub sweep_every: Duration,
-    /// How long results and PNGs are kept (Celery's `result_expires`).
-    pub result_expires: Duration,
-    /// Resize limits (the size comes with each task).
-    pub resize: resize::Settings,
-    /// The HTTP client for downloads.
-    pub http: http::Client,
-    /// Send Celery's events (`--events`, Celery's `-E`) for Flower.
-    pub events: bool,
-}
-
-impl WorkerConfig {
-    /// Serves `queue` at `broker`: one CPU thread per core, 8 jobs in
-    /// flight, kombu's visibility timeout (1 hour), Celery's result expiry
-    /// (1 day).
-    pub fn new(broker: RedisUrl, queue: &str) -> WorkerConfig {
-        WorkerConfig {
-            broker,
-            redis: redis::Settings::default(),
-            queue: queue.to_string(),
-            workers: crate::pool::default_workers(),
-            concurrency: 8,
-            visibility_timeout: unacked::DEFAULT_VISIBILITY_TIMEOUT,
-            sweep_every: sweep_interval(unacked::DEFAULT_VISIBILITY_TIMEOUT),
-            result_expires: result::DEFAULT_EXPIRES,
-            resize: resize::Settings::new(128, 128),
-            http: http::Client::new(),
-            events: false,
-        }
-    }
-}
-
-/// A quarter of the visibility timeout, between 100 ms and 10 s: late
-/// messages come back at most a quarter late, and an idle fleet sweeps
-/// rarely.
-pub fn sweep_interval(visibility: Duration) -> Duration {
-    (visibility / 4).clamp(Duration::from_millis(100), Duration::from_secs(10))
-}
-
-/// What a worker reports while it runs.
-#[derive(Debug)]
-pub enum WorkerEvent {
-    /// Connected; serving `queue`.
-    Ready,
-    /// A job ended (and was acknowledged).
-    Done(Job),
-    /// A message that is not even an envelope was dropped.
-    Dropped(RemoteError),
-    /// Redis failed; the worker keeps trying.
-    Broker(redis::Error),
-    /// The sweep put `n` messages back on their lists.
-    Restored(usize),
-    /// A signal came: no more messages are taken.
-    Stopping,
-}
-
-/// One job's outcome.
-#[derive(Debug)]
-pub struct Job {
-    /// The task id, if the message had one.
-    pub task_id: Option<String>,
-    /// The URL, if the call was a valid `tandem.resize`.
-    pub url: Option<String>,
-    /// The answer, or the error also stored as its FAILURE (REVOKED if
-    /// revoked or expired).
-    pub result: Result<Answer, RemoteError>,
-    /// From taking the message to acknowledging it.
-    pub elapsed: Duration,
-    /// Whether the message had been taken before (restored by a sweep).
-    pub redelivered: bool,
-}
 
 /// Runs a worker until SIGINT or SIGTERM: starts the CPU pool and the
 /// loop, installs the signal handlers, checks that Redis answers, serves.
@@ -212,6 +127,11 @@ pub async fn serve(
         .or(commands)
         .or(heartbeats)
         .await;
+    // Stopping: what waits for its eta goes back to the queue now.
+    let held = worker.control.scheduled.borrow_mut().drain();
+    for waiting in held {
+        worker.give_back(waiting).await;
+    }
     if let Some(events) = &worker.events {
         events.worker("worker-offline").await;
     }
@@ -234,11 +154,30 @@ struct Worker<'a, F> {
 }
 
 impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
-    /// One consumer: a message at a time until stopped.
+    /// One consumer: a message at a time until stopped, a held message
+    /// first when its eta comes (Celery's timer hands it to the pool).
     async fn consume(&self) {
         let lists = message::queue_lists(&self.config.queue);
         while !self.stopped() {
-            match self.client.brpop(&lists, POLL).await {
+            let woken = self
+                .control
+                .scheduled
+                .borrow_mut()
+                .take_woken(Instant::now());
+            match woken {
+                Some(Wake::Run(waiting)) => {
+                    self.run_held(waiting).await;
+                    continue;
+                }
+                Some(Wake::GiveBack(waiting)) => {
+                    self.give_back(waiting).await;
+                    continue;
+                }
+                None => {}
+            }
+            // Awake in time for the next held message, BRPOP or not.
+            let wait = self.control.scheduled.borrow().poll(POLL, Instant::now());
+            match self.client.brpop(&lists, wait).await {
                 Ok(None) => {}
                 Ok(Some((_, bytes))) => self.handle(&bytes).await,
                 Err(err) => {
@@ -261,10 +200,10 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         }
     }
 
-    /// Takes one message through: record, run, store, acknowledge.
+    /// Takes one message through: record, hold it if its eta is ahead,
+    /// else run, store, acknowledge.
     async fn handle(&self, bytes: &[u8]) {
-        let started = Instant::now();
-        // ANCHOR: handle
+        let taken = Instant::now();
         let delivery = match message::decode(bytes) {
             Ok(delivery) => delivery,
             Err(err) => return self.emit(WorkerEvent::Dropped(err)),
@@ -272,9 +211,31 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         if let Err(err) = unacked::record(&self.client, &delivery).await {
             self.emit(WorkerEvent::Broker(err));
         }
-        // Celery's `Request.revoked()`, before anything runs.
-        let verdict = expires::verdict(&delivery, &self.control, SystemTime::now());
-        let (url, result) = match &verdict {
+        // ANCHOR: handle_eta
+        // Celery's `Request()` reads `eta` first: not a date, not run.
+        let now = SystemTime::now();
+        let wait = match eta::wait(&delivery, now) {
+            Ok(wait) => wait,
+            Err(err) => {
+                let invalid = (None, Err(err.into()));
+                return self.settle(delivery, taken, invalid, false).await;
+            }
+        };
+        // Celery's `Request.revoked()`, before anything runs or waits.
+        let verdict = expires::verdict(&delivery, &self.control, now);
+        if let (Some(wait), Verdict::Run, Ok(call)) = (wait, &verdict, &delivery.call) {
+            // Held, not run: this consumer goes on taking messages.
+            return self.hold(taken, wait, call.clone(), delivery);
+        }
+        // ANCHOR_END: handle_eta
+        self.conclude(delivery, taken, verdict).await;
+    }
+
+    /// Runs, discards or fails `delivery` as `verdict` says; then stores
+    /// and acknowledges.
+    async fn conclude(&self, delivery: Delivery, taken: Instant, verdict: Verdict) {
+        // ANCHOR: handle
+        let ran = match &verdict {
             Verdict::Run => match self.run(&delivery).await {
                 Ok(ran) => ran,
                 // Not acknowledged: the job will be done again.
@@ -285,8 +246,16 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
             // An `expires` that is not a date: not run, stored FAILURE, acked.
             Verdict::Invalid(err) => (None, Err(err.clone().into())),
         };
+        let discarded = matches!(verdict, Verdict::Discard { .. });
+        self.settle(delivery, taken, ran, discarded).await;
+        // ANCHOR_END: handle
+    }
+
+    /// Stores the outcome, then acknowledges (not if the store failed).
+    async fn settle(&self, delivery: Delivery, taken: Instant, ran: Ran, discarded: bool) {
+        let (url, result) = ran;
+        // ANCHOR: settle
         if let Some(id) = &delivery.id {
-            let discarded = matches!(verdict, Verdict::Discard { .. });
             let outcome = match &result {
                 Ok(answer) => Outcome::Success(answer.to_json(url.as_deref().unwrap_or(""))),
                 Err(err) if discarded => Outcome::Revoked(err.clone()),
@@ -301,15 +270,52 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         if let Err(err) = unacked::ack(&self.client, &delivery.delivery_tag).await {
             self.emit(WorkerEvent::Broker(err));
         }
-        // ANCHOR_END: handle
+        // ANCHOR_END: settle
         let redelivered = delivery.raw.pointer("/headers/redelivered") == Some(&true.into());
         self.emit(WorkerEvent::Done(Job {
             task_id: delivery.id,
             url,
             result,
-            elapsed: started.elapsed(),
+            elapsed: taken.elapsed(),
             redelivered,
         }));
+    }
+
+    /// Holds `delivery` until its eta, `wait` from now, or as long as the
+    /// visibility timeout allows.
+    fn hold(&self, taken: Instant, wait: Duration, call: message::Call, delivery: Delivery) {
+        let id = delivery.id.clone();
+        let info = (self.control).request_info(id.as_deref().unwrap_or_default(), &call, &delivery);
+        let hold = eta::hold_limit(self.config.visibility_timeout);
+        let waiting = eta::Waiting::new(delivery, info, taken, wait, hold);
+        let eta = waiting.eta.clone();
+        self.control.scheduled.borrow_mut().hold(waiting);
+        self.emit(WorkerEvent::Scheduled { task_id: id, eta });
+    }
+
+    /// A held message whose eta came: still ours, then as if just taken.
+    async fn run_held(&self, waiting: eta::Waiting) {
+        let tag = &waiting.delivery.delivery_tag;
+        match unacked::refresh(&self.client, tag).await {
+            Ok(true) => {}
+            // A sweep gave it back: another worker runs it.
+            Ok(false) => return self.emit(WorkerEvent::GivenBack(waiting.delivery.id)),
+            // Not acknowledged: the sweep gives it back.
+            Err(err) => return self.emit(WorkerEvent::Broker(err)),
+        }
+        // Celery's `execute_using_pool` asks `revoked()` again.
+        let verdict = expires::verdict(&waiting.delivery, &self.control, SystemTime::now());
+        self.conclude(waiting.delivery, waiting.taken, verdict)
+            .await;
+    }
+
+    /// Puts a held message back on its queue, unacknowledged.
+    async fn give_back(&self, waiting: eta::Waiting) {
+        match unacked::give_back(&self.client, &waiting.delivery.delivery_tag).await {
+            Ok(_) => self.emit(WorkerEvent::GivenBack(waiting.delivery.id)),
+            // Left in `unacked`: the sweep gives it back.
+            Err(err) => self.emit(WorkerEvent::Broker(err)),
+        }
     }
 
     /// The task the message asks for, if it is one this worker runs: the

@@ -20,6 +20,21 @@ pub fn line(event: &WorkerEvent, json: bool) -> (String, bool) {
             ),
             false,
         ),
+        WorkerEvent::Scheduled { task_id, eta } => (
+            format!(
+                "tandem worker: {} scheduled: held until its eta {}",
+                task_id.as_deref().unwrap_or("(no id)"),
+                printable(eta)
+            ),
+            false,
+        ),
+        WorkerEvent::GivenBack(task_id) => (
+            format!(
+                "tandem worker: {} given back to its queue before its eta",
+                task_id.as_deref().unwrap_or("(no id)")
+            ),
+            false,
+        ),
         WorkerEvent::Stopping => (
             "tandem worker: stopping: finishing the jobs in flight (a second signal exits now)"
                 .to_string(),

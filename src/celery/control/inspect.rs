@@ -13,7 +13,9 @@
 //!  active      [Request.info(), ...]       the jobs running now (state.rs)
 //!  query_task  {id: ["active", info]}      for the ids running here
 //!  reserved    []                          a tandem worker takes a message
-//!  scheduled   []                          only when it starts it at once
+//!                                          only when it can start it
+//!  scheduled   [{"eta", "priority": 6,     the messages held until their
+//!               "request": info}, ...]     eta (eta.rs), soonest first
 //!  registered  ["tandem.resize"]
 //!  revoked     [id, ...]                   oldest first
 //!  stats       {"total": {name: n}, "pid", "uptime",
@@ -34,7 +36,8 @@ pub fn answer(state: &State, method: &str, arguments: &Value) -> Option<Value> {
         "ping" => json!({"ok": "pong"}),
         "active" | "dump_active" => json!(state.active(argument("safe") == &Value::Bool(true))),
         "query_task" => query_task(state, argument("ids")),
-        "reserved" | "dump_reserved" | "scheduled" | "dump_schedule" => json!([]),
+        "reserved" | "dump_reserved" => json!([]),
+        "scheduled" | "dump_schedule" => json!(state.scheduled.borrow().listing()),
         "registered" | "dump_tasks" => json!([task::NAME]),
         "revoked" | "dump_revoked" => json!(state.revoked.borrow().ids()),
         "stats" => stats(state),

@@ -1,5 +1,6 @@
 //! What a worker's consumers share with its control mailbox: the jobs
-//! running now, how many jobs of each task started, the revoked ids.
+//! running now, those waiting for their eta, how many jobs of each task
+//! started, the revoked ids.
 //!
 //! # Why
 //!
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::revoke::Revoked;
+use crate::celery::eta::Scheduled;
 use crate::celery::ids;
 use crate::celery::message::{Call, Delivery};
 use crate::redis::RedisUrl;
@@ -39,6 +41,8 @@ pub struct State {
     pub result_expires: Duration,
     /// The ids not to run.
     pub revoked: RefCell<Revoked>,
+    /// The messages held until their eta (`inspect scheduled`).
+    pub scheduled: RefCell<Scheduled>,
     started: Instant,
     next_key: Cell<u64>,
     active: RefCell<BTreeMap<u64, Job>>,
@@ -61,6 +65,7 @@ impl State {
             broker,
             result_expires: expires,
             revoked: RefCell::new(Revoked::default()),
+            scheduled: RefCell::new(Scheduled::default()),
             started: Instant::now(),
             next_key: Cell::new(0),
             active: RefCell::new(BTreeMap::new()),
@@ -81,19 +86,34 @@ impl State {
             .borrow_mut()
             .entry(call.task.clone())
             .or_default() += 1;
+        let mut info = self.request_info(id, call, delivery);
+        info["time_start"] = json!(ids::unix_seconds());
+        info["worker_pid"] = json!(std::process::id());
         let headers = delivery.raw.get("headers");
         let header = |name| headers.and_then(|h| h.get(name)).cloned();
+        let reprs = (
+            header("argsrepr").unwrap_or_else(|| json!("")),
+            header("kwargsrepr").unwrap_or_else(|| json!("")),
+        );
+        let key = self.next_key.replace(self.next_key.get() + 1);
+        self.active.borrow_mut().insert(key, Job { info, reprs });
+        Running { state: self, key }
+    }
+
+    /// Job `id` as `Request.info()` describes it before it starts (no
+    /// `time_start`, no `worker_pid`).
+    pub fn request_info(&self, id: &str, call: &Call, delivery: &Delivery) -> Value {
         let redelivered = delivery
             .raw
             .pointer("/properties/delivery_info/redelivered");
-        let info = json!({
+        json!({
             "id": id,
             "name": call.task,
             "args": call.args,
             "kwargs": call.kwargs,
             "type": call.task,
             "hostname": self.node,
-            "time_start": ids::unix_seconds(),
+            "time_start": null,
             // Acknowledged late: when the result is stored.
             "acknowledged": false,
             "delivery_info": {
@@ -102,15 +122,8 @@ impl State {
                 "priority": delivery.raw.pointer("/properties/priority"),
                 "redelivered": redelivered.cloned().unwrap_or(Value::Bool(false)),
             },
-            "worker_pid": std::process::id(),
-        });
-        let reprs = (
-            header("argsrepr").unwrap_or_else(|| json!("")),
-            header("kwargsrepr").unwrap_or_else(|| json!("")),
-        );
-        let key = self.next_key.replace(self.next_key.get() + 1);
-        self.active.borrow_mut().insert(key, Job { info, reprs });
-        Running { state: self, key }
+            "worker_pid": null,
+        })
     }
 
     /// The running jobs, oldest first, as `inspect active` lists them.
