@@ -204,6 +204,7 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
     /// else run, store, acknowledge.
     async fn handle(&self, bytes: &[u8]) {
         let taken = Instant::now();
+        // ANCHOR: take
         let delivery = match message::decode(bytes) {
             Ok(delivery) => delivery,
             Err(err) => return self.emit(WorkerEvent::Dropped(err)),
@@ -211,6 +212,7 @@ impl<F: FnMut(WorkerEvent)> Worker<'_, F> {
         if let Err(err) = unacked::record(&self.client, &delivery).await {
             self.emit(WorkerEvent::Broker(err));
         }
+        // ANCHOR_END: take
         // ANCHOR: handle_eta
         // Celery's `Request()` reads `eta` first: not a date, not run.
         let now = SystemTime::now();
