@@ -4,8 +4,9 @@
 //! later but due now runs first, even with `--concurrency 1`; `inspect
 //! scheduled` lists the held job in Celery's shape; a job revoked while it
 //! waits never runs; a worker stopped while it holds one gives it back to
-//! the queue and exits at once, and the next worker runs it; an `eta` that
-//! is not a date is acknowledged with a `FAILURE`.
+//! the queue and exits at once, and the next worker runs it; an eta beyond
+//! half the visibility timeout is given back meanwhile and runs once; an
+//! `eta` that is not a date is acknowledged with a `FAILURE`.
 //!
 //! Without python3 + celery[redis] + pillow (or redis-server) these tests
 //! say loudly that they were skipped; `TANDEM_REQUIRE_SERVICES=1` makes
@@ -266,4 +267,42 @@ fn an_eta_that_is_not_a_date_is_acknowledged_with_a_failure() {
         count(&redis, &[b"HLEN", b"unacked"]) == Some(0)
     });
     wait_until("the worker's line", || worker_log_lines(&log).len() == 1);
+}
+
+#[test]
+fn an_eta_beyond_half_the_visibility_timeout_is_given_back_and_runs_once() {
+    let Some(redis) =
+        services("an_eta_beyond_half_the_visibility_timeout_is_given_back_and_runs_once")
+    else {
+        return;
+    };
+    let demo = tandem::demo::Server::start().unwrap();
+    let logs = TempDir::new("eta-visibility-log");
+    let log = logs.join("tandem-worker.jsonl");
+    // Held at most 1 s: the 4 s countdown goes back to the queue three
+    // times or so before its eta; the sweep (every 0.5 s) never finds it
+    // overdue.
+    let extra = ["--concurrency", "2", "--visibility-timeout", "2"];
+    let _worker = tandem_worker_logged(&redis.url(), &extra, &log);
+    redis.wait_for_consumers(1);
+    let image = demo.url("/image/png?w=40&h=30&seed=16");
+    let program = format!(
+        r#"
+import json, time
+from tandem_tasks import app
+job = app.send_task("tandem.resize", args=["{image}"], queue="tandem", countdown=4)
+sent = time.time()
+job.get(timeout=15)
+print(json.dumps({{"id": job.id, "sent": sent, "done": time.time()}}))
+"#
+    );
+    let printed: Value = serde_json::from_str(python(&redis.url(), &program).trim()).unwrap();
+    let waited = printed["done"].as_f64().unwrap() - printed["sent"].as_f64().unwrap();
+    assert!(waited >= 3.9, "ran before its eta: {printed}");
+    assert_eq!(demo.requests_served(), 1, "run once");
+    let lines = worker_log_lines(&log);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["redelivered"], true, "given back meanwhile");
+    assert_eq!(count(&redis, &[b"HLEN", b"unacked"]), Some(0));
+    assert_eq!(count(&redis, &[b"LLEN", b"tandem"]), Some(0));
 }
