@@ -36,7 +36,7 @@ pub fn line(event: &WorkerEvent, json: bool) -> (String, bool) {
             false,
         ),
         WorkerEvent::Stopping => (
-            "tandem worker: stopping: finishing the jobs in flight (a second signal exits now)"
+            "tandem worker: stopping: finishing the jobs in flight, giving back those waiting for their eta (a second signal exits now)"
                 .to_string(),
             false,
         ),
@@ -192,5 +192,22 @@ mod tests {
             (value["ok"].as_bool(), value["exc_type"].as_str()),
             (Some(false), Some("BadMessage"))
         );
+    }
+
+    #[test]
+    fn held_and_given_back_jobs_are_said_on_stderr() {
+        let scheduled = WorkerEvent::Scheduled {
+            task_id: Some("t9".to_string()),
+            eta: "2026-12-03T07:00:04.000000+00:00".to_string(),
+        };
+        let (line, to_stdout) = super::line(&scheduled, true);
+        assert!(!to_stdout, "not a job line");
+        assert_eq!(
+            line,
+            "tandem worker: t9 scheduled: held until its eta 2026-12-03T07:00:04.000000+00:00"
+        );
+        let (line, to_stdout) = super::line(&WorkerEvent::GivenBack(None), true);
+        assert!(!to_stdout);
+        assert!(line.contains("(no id) given back to its queue"), "{line}");
     }
 }
