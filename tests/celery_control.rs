@@ -13,11 +13,11 @@ mod support;
 use std::process::Command;
 
 use serde_json::{Value, json};
+use support::broker::Broker;
 use support::cli_run::{TempDir, tandem, text};
 use support::poll::wait_until;
 use support::workers::services;
 use support::workers::{contrib_dir, python, tandem_worker, tandem_worker_logged};
-use tandem::redis::{Client, RedisUrl, Settings};
 
 /// `celery -A tandem_tasks <args> --json`, its stdout as JSON.
 fn celery_cli(broker: &str, args: &[&str]) -> Value {
@@ -277,14 +277,20 @@ print(json.dumps({"id": task_id, "url": url, "reply": reply}))
         (line["ok"].as_bool(), line["exc_type"].as_str()),
         (Some(false), Some("TaskRevokedError"))
     );
-    let client = Client::new(RedisUrl::parse(&redis.url()).unwrap(), Settings::default());
-    let get = |key: String| tandem::block_on(client.get(&key)).unwrap();
-    assert_eq!(get(format!("tandem:png:{id}")), None, "never resized");
-    let meta: Value =
-        serde_json::from_slice(&get(format!("celery-task-meta-{id}")).unwrap()).unwrap();
+    let broker = Broker::new(&redis);
+    assert_eq!(
+        broker.get(&format!("tandem:png:{id}")),
+        None,
+        "never resized"
+    );
+    let meta = broker.get(&format!("celery-task-meta-{id}")).unwrap();
+    let meta: Value = serde_json::from_slice(&meta).unwrap();
     assert_eq!(meta["status"], "REVOKED");
     assert_eq!(meta["result"]["exc_type"], "TaskRevokedError");
-    let count = |command: &[&[u8]]| tandem::block_on(client.command(command)).unwrap().integer();
-    assert_eq!(count(&[b"LLEN", b"tandem"]), Some(0));
-    assert_eq!(count(&[b"HLEN", b"unacked"]), Some(0), "acknowledged");
+    assert_eq!(broker.count(&[b"LLEN", b"tandem"]), Some(0));
+    assert_eq!(
+        broker.count(&[b"HLEN", b"unacked"]),
+        Some(0),
+        "acknowledged"
+    );
 }

@@ -18,19 +18,11 @@ mod support;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
+use support::broker::Broker;
 use support::cli_run::TempDir;
 use support::poll::wait_until;
 use support::redis_server::RedisServer;
 use support::workers::{python, services, tandem_worker_logged, worker_log_lines};
-use tandem::celery::message::{self, Outgoing};
-use tandem::redis::{Client, RedisUrl, Settings};
-
-/// `command`'s integer reply, with tandem's own client.
-fn count(redis: &RedisServer, command: &[&[u8]]) -> Option<i64> {
-    let url = RedisUrl::parse(&redis.url()).unwrap();
-    let client = Client::new(url, Settings::default());
-    tandem::block_on(client.command(command)).unwrap().integer()
-}
 
 fn unix_seconds(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
@@ -139,6 +131,7 @@ fn a_job_revoked_while_it_waits_for_its_eta_never_runs() {
     let log = logs.join("tandem-worker.jsonl");
     let _worker = tandem_worker_logged(&redis.url(), &["--concurrency", "1"], &log);
     redis.wait_for_consumers(1);
+    let broker = Broker::new(&redis);
     let image = demo.url("/image/png?w=40&h=30&seed=13");
     let program = format!(
         r#"
@@ -163,7 +156,7 @@ print(json.dumps({{"id": job.id}}))
         "{line}"
     );
     assert_eq!(demo.requests_served(), 0, "never downloaded");
-    assert_eq!(count(&redis, &[b"HLEN", b"unacked"]), Some(0));
+    assert_eq!(broker.count(&[b"HLEN", b"unacked"]), Some(0));
     let id = printed["id"].as_str().unwrap();
     let state = format!(
         "from tandem_tasks import app\nr = app.AsyncResult({id:?})\nprint(r.state, repr(r.result))"
@@ -184,6 +177,7 @@ fn a_worker_stopped_while_a_job_waits_gives_it_back_and_the_next_runs_it() {
     let first_log = logs.join("first.jsonl");
     let mut first = tandem_worker_logged(&redis.url(), &[], &first_log);
     redis.wait_for_consumers(1);
+    let broker = Broker::new(&redis);
     let image = demo.url("/image/png?w=40&h=30&seed=14");
     let program = format!(
         r#"
@@ -203,8 +197,8 @@ print(json.dumps({{"id": job.id, "sent": time.time()}}))
         Some(Some(0)),
         "the worker did not wait for the eta"
     );
-    assert_eq!(count(&redis, &[b"LLEN", b"tandem"]), Some(1), "given back");
-    assert_eq!(count(&redis, &[b"HLEN", b"unacked"]), Some(0));
+    assert_eq!(broker.count(&[b"LLEN", b"tandem"]), Some(1), "given back");
+    assert_eq!(broker.count(&[b"HLEN", b"unacked"]), Some(0));
     assert!(worker_log_lines(&first_log).is_empty(), "not ended");
     assert_eq!(demo.requests_served(), 0);
     let second_log = logs.join("second.jsonl");
@@ -236,21 +230,9 @@ fn an_eta_that_is_not_a_date_is_acknowledged_with_a_failure() {
     let log = logs.join("tandem-worker.jsonl");
     let _worker = tandem_worker_logged(&redis.url(), &[], &log);
     redis.wait_for_consumers(1);
-    // Celery's clients format `eta` themselves, so this message is made
-    // here: protocol 2 as tandem sends it, `eta` replaced.
-    let id = tandem::celery::uuid4();
-    let bytes = message::encode(&Outgoing {
-        id: &id,
-        task: "tandem.resize",
-        args: json!([demo.url("/image/png?w=40&h=30&seed=15")]),
-        kwargs: json!({}),
-        queue: "tandem",
-        origin: "test@here",
-    });
-    let mut raw: Value = serde_json::from_slice(&bytes).unwrap();
-    raw["headers"]["eta"] = json!("tomorrow");
-    let raw = raw.to_string();
-    count(&redis, &[b"LPUSH", b"tandem", raw.as_bytes()]);
+    let broker = Broker::new(&redis);
+    let image = demo.url("/image/png?w=40&h=30&seed=15");
+    let id = broker.push_with_header(&image, "eta", json!("tomorrow"));
     let program = format!(
         "from tandem_tasks import app\njob = app.AsyncResult({id:?})\n\
          try:\n    job.get(timeout=10)\nexcept Exception as err:\n    \
@@ -264,7 +246,7 @@ fn an_eta_that_is_not_a_date_is_acknowledged_with_a_failure() {
     );
     assert_eq!(demo.requests_served(), 0, "not run");
     wait_until("acknowledged", || {
-        count(&redis, &[b"HLEN", b"unacked"]) == Some(0)
+        broker.count(&[b"HLEN", b"unacked"]) == Some(0)
     });
     wait_until("the worker's line", || worker_log_lines(&log).len() == 1);
 }
@@ -285,6 +267,7 @@ fn an_eta_beyond_half_the_visibility_timeout_is_given_back_and_runs_once() {
     let extra = ["--concurrency", "2", "--visibility-timeout", "2"];
     let _worker = tandem_worker_logged(&redis.url(), &extra, &log);
     redis.wait_for_consumers(1);
+    let broker = Broker::new(&redis);
     let image = demo.url("/image/png?w=40&h=30&seed=16");
     let program = format!(
         r#"
@@ -303,6 +286,6 @@ print(json.dumps({{"id": job.id, "sent": sent, "done": time.time()}}))
     let lines = worker_log_lines(&log);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["redelivered"], true, "given back meanwhile");
-    assert_eq!(count(&redis, &[b"HLEN", b"unacked"]), Some(0));
-    assert_eq!(count(&redis, &[b"LLEN", b"tandem"]), Some(0));
+    assert_eq!(broker.count(&[b"HLEN", b"unacked"]), Some(0));
+    assert_eq!(broker.count(&[b"LLEN", b"tandem"]), Some(0));
 }

@@ -14,41 +14,11 @@
 mod support;
 
 use serde_json::{Value, json};
+use support::broker::Broker;
 use support::cli_run::TempDir;
 use support::poll::wait_until;
-use support::redis_server::RedisServer;
 use support::workers::{celery_worker, python, tandem_worker_logged};
 use support::workers::{services, worker_log_lines};
-use tandem::celery::message::{self, Outgoing};
-use tandem::redis::{Client, RedisUrl, Settings};
-
-/// The broker's keys and counts, read with tandem's own client.
-struct Broker(Client);
-
-impl Broker {
-    fn new(redis: &RedisServer) -> Broker {
-        let url = RedisUrl::parse(&redis.url()).unwrap();
-        Broker(Client::new(url, Settings::default()))
-    }
-
-    fn has(&self, key: &str) -> bool {
-        tandem::block_on(self.0.get(key)).unwrap().is_some()
-    }
-
-    fn count(&self, command: &[&[u8]]) -> Option<i64> {
-        tandem::block_on(self.0.command(command)).unwrap().integer()
-    }
-
-    /// Nothing queued, nothing taken and unacknowledged.
-    fn assert_drained(&self, queues: &[&str]) {
-        for queue in queues {
-            assert_eq!(self.count(&[b"LLEN", queue.as_bytes()]), Some(0), "{queue}");
-        }
-        wait_until("every message acknowledged", || {
-            self.count(&[b"HLEN", b"unacked"]) == Some(0)
-        });
-    }
-}
 
 #[test]
 fn a_message_past_its_expires_ends_on_tandem_as_on_a_python_worker() {
@@ -246,27 +216,10 @@ fn an_expires_that_is_not_a_date_is_acknowledged_with_a_failure() {
     let _worker = tandem_worker_logged(&redis.url(), &[], &log);
     redis.wait_for_consumers(1);
     let image = demo.url("/image/png?w=40&h=30&seed=10");
-    // Celery's clients parse `expires` before sending, so these messages
-    // are made here: protocol 2 as tandem sends it, `expires` replaced.
     let broker = Broker::new(&redis);
     let ids: Vec<String> = [json!("next tuesday"), json!(10)]
         .into_iter()
-        .map(|expires| {
-            let id = tandem::celery::uuid4();
-            let bytes = message::encode(&Outgoing {
-                id: &id,
-                task: "tandem.resize",
-                args: json!([image]),
-                kwargs: json!({}),
-                queue: "tandem",
-                origin: "test@here",
-            });
-            let mut raw: Value = serde_json::from_slice(&bytes).unwrap();
-            raw["headers"]["expires"] = expires;
-            let raw = raw.to_string();
-            broker.count(&[b"LPUSH", b"tandem", raw.as_bytes()]);
-            id
-        })
+        .map(|expires| broker.push_with_header(&image, "expires", expires))
         .collect();
     let program = format!(
         r#"

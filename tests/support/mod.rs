@@ -7,6 +7,8 @@
 #![allow(dead_code)]
 
 pub mod accept_loop;
+#[cfg(feature = "celery")]
+pub mod broker;
 pub mod child;
 pub mod chunked_split;
 pub mod cli_run;
