@@ -43,63 +43,22 @@
 //! gives back every message it holds; one that dies leaves them to the
 //! sweep. A call that is not valid (`message.rs`) is not held: it fails now.
 
-use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::RemoteError;
-use super::iso8601::{self, DateError};
+use super::date_header::{self, InvalidDate};
+use super::iso8601;
 use super::message::Delivery;
 
 /// The `priority` Celery's `scheduled` reports: `call_at(..., priority=6)`.
 const TIMER_PRIORITY: u8 = 6;
 
-/// An `eta` header that is not a date: the message is not run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidEta {
-    /// The header as sent (JSON).
-    pub value: Value,
-    /// What is wrong with it.
-    pub why: DateError,
-}
-
-impl fmt::Display for InvalidEta {
-    /// Celery's words: `invalid ETA value '...': <why>`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.value {
-            Value::String(text) => {
-                let text = text.escape_debug();
-                write!(f, "invalid ETA value '{text}': {}", self.why)
-            }
-            other => write!(f, "invalid ETA value {other}: {}", self.why),
-        }
-    }
-}
-
-impl From<InvalidEta> for RemoteError {
-    /// Celery's `InvalidTaskError`, as for an invalid `expires`.
-    fn from(err: InvalidEta) -> RemoteError {
-        RemoteError {
-            exc_type: "InvalidTaskError".to_string(),
-            exc_module: Some("celery.exceptions".to_string()),
-            message: err.to_string(),
-        }
-    }
-}
-
 /// How long until `delivery`'s eta, seen at `now`; `None` if it has none
 /// or it has come.
-pub fn wait(delivery: &Delivery, now: SystemTime) -> Result<Option<Duration>, InvalidEta> {
-    let header = delivery.raw.pointer("/headers/eta");
-    let invalid = |why| InvalidEta {
-        value: header.cloned().unwrap_or(Value::Null),
-        why,
-    };
-    let eta = match header {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(text)) => iso8601::parse(text).map_err(invalid)?,
-        Some(_) => return Err(invalid(DateError::NotAString)),
+pub fn wait(delivery: &Delivery, now: SystemTime) -> Result<Option<Duration>, InvalidDate> {
+    let Some(eta) = date_header::read(delivery, "eta", "ETA")? else {
+        return Ok(None);
     };
     let ahead = eta.saturating_sub(iso8601::unix_micros(now));
     Ok((ahead > 0).then(|| Duration::from_micros(ahead.unsigned_abs())))
@@ -221,6 +180,8 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
+    use crate::celery::RemoteError;
+    use crate::celery::iso8601::DateError;
     use crate::celery::message;
 
     fn delivery(eta: Value) -> Delivery {

@@ -51,53 +51,12 @@
 //! with an id: a `FAILURE` result (here `InvalidTaskError`, Celery's own
 //! exception), so that a client waiting on it learns why at once.
 
-use std::fmt;
 use std::time::SystemTime;
 
-use serde_json::Value;
-
-use super::RemoteError;
 use super::control::State;
-use super::iso8601::{self, DateError, unix_micros};
+use super::date_header::{self, InvalidDate};
+use super::iso8601::unix_micros;
 use super::message::Delivery;
-
-/// An `expires` header that is not a date: the message is not run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidExpires {
-    /// The header as sent (JSON).
-    pub value: Value,
-    /// What is wrong with it.
-    pub why: DateError,
-}
-
-impl fmt::Display for InvalidExpires {
-    /// Celery's words: `invalid expires value '...': <why>`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.value {
-            // Python's repr of the string, as Celery's message has it.
-            Value::String(text) => write!(
-                f,
-                "invalid expires value '{}': {}",
-                text.escape_debug(),
-                self.why
-            ),
-            other => write!(f, "invalid expires value {other}: {}", self.why),
-        }
-    }
-}
-
-impl std::error::Error for InvalidExpires {}
-
-impl From<InvalidExpires> for RemoteError {
-    /// Celery's `InvalidTaskError`, which Python can import and raise.
-    fn from(err: InvalidExpires) -> RemoteError {
-        RemoteError {
-            exc_type: "InvalidTaskError".to_string(),
-            exc_module: Some("celery.exceptions".to_string()),
-            message: err.to_string(),
-        }
-    }
-}
 
 /// What a consumer does with a message it has just taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +70,7 @@ pub enum Verdict {
         expired: bool,
     },
     /// Does not run it: its `expires` is not a date.
-    Invalid(InvalidExpires),
+    Invalid(InvalidDate),
 }
 
 // ANCHOR: verdict
@@ -119,7 +78,7 @@ pub enum Verdict {
 /// expired (then its id joins the revoked set, as in `maybe_expire`),
 /// revoked by id, or to run.
 pub fn verdict(delivery: &Delivery, state: &State, now: SystemTime) -> Verdict {
-    let expires = match expires_micros(delivery.raw.pointer("/headers/expires")) {
+    let expires = match date_header::read(delivery, "expires", "expires") {
         Ok(expires) => expires,
         Err(err) => return Verdict::Invalid(err),
     };
@@ -141,27 +100,15 @@ pub fn verdict(delivery: &Delivery, state: &State, now: SystemTime) -> Verdict {
 }
 // ANCHOR_END: verdict
 
-/// The header's instant in microseconds since the epoch; `None` when
-/// absent or null.
-pub fn expires_micros(header: Option<&Value>) -> Result<Option<i64>, InvalidExpires> {
-    let invalid = |why| InvalidExpires {
-        value: header.cloned().unwrap_or(Value::Null),
-        why,
-    };
-    match header {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => iso8601::parse(text).map(Some).map_err(invalid),
-        Some(_) => Err(invalid(DateError::NotAString)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
+    use crate::celery::RemoteError;
+    use crate::celery::iso8601::DateError;
     use crate::redis::RedisUrl;
 
     fn state() -> State {
@@ -233,9 +180,11 @@ mod tests {
             (json!("2026-02-30T00:00:00Z"), DateError::OutOfRange("day")),
         ] {
             let got = verdict(&delivery("c", value.clone()), &state, seven());
-            assert_eq!(got, Verdict::Invalid(InvalidExpires { value, why }));
+            let label = "expires";
+            assert_eq!(got, Verdict::Invalid(InvalidDate { label, value, why }));
         }
-        let error = RemoteError::from(InvalidExpires {
+        let error = RemoteError::from(InvalidDate {
+            label: "expires",
             value: json!("soon"),
             why: DateError::Malformed,
         });

@@ -33,6 +33,7 @@
 mod base64;
 mod broker_client;
 mod control;
+mod date_header;
 mod error;
 mod eta;
 mod events;
