@@ -28,7 +28,8 @@
 //!                                headers {"ticket": t, "clock": 1}>
 //!  ping                   {"ok": "pong"}
 //!  active, query_task     running jobs as Celery's Request.info()  (state.rs)
-//!  reserved, scheduled    []: a tandem worker takes no message it cannot start
+//!  reserved               []: a tandem worker takes no message it cannot start
+//!  scheduled              the messages held until their eta        (eta.rs)
 //!  registered, stats,     inspect.rs
 //!  revoked
 //!  revoke, terminate      flag ids, store REVOKED                  (revoke.rs)
